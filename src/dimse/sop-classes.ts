@@ -16,13 +16,11 @@ export const FIND_CLASSES = new Set<string>([
   `${QR}.3.1`, // Patient/Study Only FIND (retired)
   '1.2.840.10008.5.1.4.31', // Modality Worklist FIND
   '1.2.840.10008.5.1.4.32.1', // General Purpose Worklist FIND (retired)
-  '1.2.840.10008.5.1.4.33', // Instance Availability Notification? no: it is N-CREATE; kept out below
   '1.2.840.10008.5.1.4.20.1', // Defined Procedure Protocol FIND
   '1.2.840.10008.5.1.4.39.2', // Hanging Protocol FIND
   '1.2.840.10008.5.1.4.38.2', // Color Palette FIND
   '1.2.840.10008.5.1.4.41', // Inventory FIND
 ]);
-FIND_CLASSES.delete('1.2.840.10008.5.1.4.33');
 
 /** Q/R MOVE SOP classes. */
 export const MOVE_CLASSES = new Set<string>([
@@ -58,7 +56,6 @@ const STORAGE_PREFIXES = [
   '1.2.840.10008.5.1.4.43.1', // Generic Implant Template Storage
   '1.2.840.10008.5.1.4.44.1', // Implant Assembly Template Storage
   '1.2.840.10008.5.1.4.45.1', // Implant Template Group Storage
-  '1.2.840.10008.5.1.4.20.1.', // (reserved space; harmless)
 ];
 
 /** The DIMSE service an abstract syntax is used for, or null when it is none of the five the rules name
