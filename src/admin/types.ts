@@ -47,10 +47,16 @@ export interface ReloadResult {
   message: string;
 }
 
+/** Lifecycle phase; /readyz answers 503 with it while not 'ready'. */
+export type GatewayPhase = 'starting' | 'ready' | 'draining';
+
 export interface AdminDeps {
   metrics: GatewayMetrics;
   config: () => GatewayConfig; // the current snapshot
   ready: () => boolean; // listeners bound and config loaded, not draining
+  // Optional, added for the admin server: tells 'starting' from 'draining' when not ready.
+  // Without it a not-ready gateway reports 'starting'.
+  phase?: () => GatewayPhase;
   associations: () => AssociationInfo[];
   rejections: () => RejectionInfo[]; // most recent first, bounded
   nodes: () => NodeStatus[];
