@@ -18,7 +18,7 @@ export interface AssociationFacts {
   calledAeTitle: string; // as in the A-ASSOCIATE-RQ (trimmed here)
   callingAeTitle: string;
   activeTotal: number; // associations open now (not counting this one)
-  activeForNode: (node: string) => number;
+  activeForNode: (node: string) => number; // associations open now relayed to this node (by node name)
   resolvedHosts?: ReadonlyMap<string, readonly string[]>; // node host name -> addresses, for checkHost when host is a DNS name
 }
 
