@@ -1,0 +1,113 @@
+// P-DATA pass-through for one direction of one association. Data-set PDVs stream straight to the
+// other side as they arrive (each inbound PDV becomes one outbound P-DATA-TF, never larger than
+// the inbound PDU, so the receiver's Maximum Length still holds); command PDVs are collected (they
+// are small), handed to the association for inspection or rewriting, and re-fragmented to the
+// receiver's maximum. Memory per direction is one command set plus a few header bytes.
+import type { FramerHandler } from '../ul/framer.ts';
+import type { DecodeError } from '../ul/types.ts';
+import { encodePDataHeader, encodePdvHeader } from '../ul/pdu/pdata.ts';
+import { commandToPData } from '../dimse/fragment.ts';
+import { MessageAssembler } from '../dimse/assembler.ts';
+import type { CommandSet } from '../dimse/command-set.ts';
+
+/** What the association decided about a complete command message. */
+export type CommandAction =
+  | { kind: 'forward'; bytes: Buffer } // possibly rewritten
+  | { kind: 'swallow'; dataSetFollows: boolean }; // answered by the gateway: drop the command and its data set
+
+export interface PumpHooks {
+  /** P-DATA-TF is valid in the association's current state (else A-ABORT 2/2). */
+  pdataAllowed(): boolean;
+  /** The presentation context id was negotiated and accepted. */
+  contextAccepted(pcId: number): boolean;
+  onCommand(pcId: number, bytes: Buffer, command: CommandSet): CommandAction;
+  onControlPdu(pduType: number, raw: Buffer): void;
+  onProtocolError(error: DecodeError): void;
+  /** Writes to the other leg. */
+  send(buf: Buffer): void;
+  /** The other leg's receive limit (its Maximum Length, 0 = unlimited). */
+  destinationMaxPdu(): number;
+}
+
+type PdvMode = 'command' | 'data' | 'drop';
+
+export class PDataPump implements FramerHandler {
+  private readonly assembler = new MessageAssembler();
+  private mode: PdvMode = 'data';
+  private pcId = 0;
+  private swallowing = false;
+  private dead = false;
+
+  constructor(private readonly hooks: PumpHooks) {}
+
+  /** After a protocol error the rest of the chunk being parsed is ignored. */
+  kill(): void {
+    this.dead = true;
+  }
+
+  onPdu(pduType: number, raw: Buffer): void {
+    if (!this.dead) this.hooks.onControlPdu(pduType, raw);
+  }
+
+  onPDataStart(): void {
+    if (this.dead) return;
+    if (!this.hooks.pdataAllowed()) this.fail({ kind: 'unexpected-pdu', message: 'P-DATA-TF before the association was established' });
+  }
+
+  onPdvStart(fragmentLength: number, pcId: number, isCommand: boolean, isLast: boolean): void {
+    if (this.dead) return;
+    if (!this.hooks.contextAccepted(pcId)) {
+      return this.fail({ kind: 'invalid-pdu-parameter-value', message: `PDV on presentation context ${pcId}, which was not accepted` });
+    }
+    const err = this.assembler.pdvStart(pcId, isCommand, isLast, fragmentLength);
+    if (err) return this.fail({ kind: 'invalid-pdu-parameter-value', message: err.message });
+    this.pcId = pcId;
+    if (isCommand) {
+      this.mode = 'command';
+    } else if (this.swallowing) {
+      this.mode = 'drop';
+    } else {
+      this.mode = 'data';
+      // One PDV per outbound PDU: PDU length = PDV item (4-byte length + 2 header bytes + fragment).
+      this.hooks.send(Buffer.concat([encodePDataHeader(fragmentLength + 6), encodePdvHeader(fragmentLength, pcId, false, isLast)]));
+    }
+  }
+
+  onPdvData(chunk: Buffer): void {
+    if (this.dead) return;
+    // The assembler copies command chunks and only counts data chunks.
+    const err = this.assembler.pdvData(chunk);
+    if (err) return this.fail({ kind: 'invalid-pdu-parameter-value', message: err.message });
+    if (this.mode === 'data') this.hooks.send(chunk);
+  }
+
+  onPdvEnd(): void {
+    if (this.dead) return;
+    const ev = this.assembler.pdvEnd();
+    if (ev === null) return;
+    if (ev.kind === 'error') return this.fail({ kind: 'invalid-pdu-parameter-value', message: ev.message });
+    if (ev.kind === 'data-end') {
+      this.swallowing = false;
+      return;
+    }
+    if (ev.kind !== 'command') return;
+    const action = this.hooks.onCommand(ev.pcId, ev.bytes, ev.command);
+    if (this.dead) return;
+    if (action.kind === 'swallow') {
+      this.swallowing = action.dataSetFollows;
+      return;
+    }
+    for (const pdu of commandToPData(this.pcId, action.bytes, this.hooks.destinationMaxPdu())) this.hooks.send(pdu);
+  }
+
+  onPDataEnd(): void {}
+
+  onError(error: DecodeError): void {
+    if (!this.dead) this.fail(error);
+  }
+
+  private fail(error: DecodeError): void {
+    this.dead = true;
+    this.hooks.onProtocolError(error);
+  }
+}
