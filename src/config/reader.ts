@@ -81,9 +81,11 @@ export class Reader {
   }
 
   private field(path: string, node: unknown, fallbackAt: number, keyAt?: number): Field {
-    const range = (node as Node | null | undefined)?.range;
+    const value = this.deref(node);
+    // A null value sits after its key's colon; pointing at the key reads better.
+    const range = value === null ? undefined : (node as Node | null | undefined)?.range;
     const at = range ? range[0] : (keyAt ?? fallbackAt);
-    return { path, value: this.deref(node), at, keyAt };
+    return { path, value, at, keyAt };
   }
 
   root(): Field {

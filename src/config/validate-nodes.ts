@@ -1,5 +1,6 @@
 // nodes: every application entity the gateway relays to or accepts calls from, keyed by the AE
 // title callers use for it.
+import { isMap } from 'yaml';
 import type { Field, Reader } from './reader.ts';
 import type { CertificateIdentity, NodeConfig } from './types.ts';
 import { checkAeTitle } from './ae-title.ts';
@@ -41,7 +42,8 @@ function readCertificate(r: Reader, f: Field): CertificateIdentity | undefined {
     if (v.trim() === '') r.error(kf, `${k} must not be empty`);
     else id[k] = v.trim();
   }
-  if (m.keys.length === 0) r.error(f, 'give at least one of commonName, dnsName, uri');
+  // Only a truly empty mapping: with unknown keys, that error says enough.
+  if (isMap(f.value) && f.value.items.length === 0) r.error(f, 'give at least one of commonName, dnsName, uri');
   return Object.keys(id).length > 0 ? id : undefined;
 }
 
