@@ -133,8 +133,8 @@ export class SyslogAuditSink implements AuditSink {
     this.#closing = true;
     if (!this.#isIdle()) {
       await new Promise<void>((resolve) => {
+        // Not unref'd: the caller awaits close(), so this timer must keep the process alive.
         const t = setTimeout(resolve, timeoutMs);
-        t.unref();
         this.#idleWaiters.push(() => {
           clearTimeout(t);
           resolve();
@@ -150,7 +150,6 @@ export class SyslogAuditSink implements AuditSink {
     if (sock && !sock.destroyed) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => sock.destroy(), 1000);
-        t.unref();
         sock.once('close', () => {
           clearTimeout(t);
           resolve();
