@@ -230,6 +230,7 @@ export const messageIdBeingRespondedTo = (cs: CommandSet) => getUint16(cs, TAG.M
 export const affectedSopClassUid = (cs: CommandSet) => getString(cs, TAG.AffectedSOPClassUID);
 export const requestedSopClassUid = (cs: CommandSet) => getString(cs, TAG.RequestedSOPClassUID);
 export const affectedSopInstanceUid = (cs: CommandSet) => getString(cs, TAG.AffectedSOPInstanceUID);
+export const requestedSopInstanceUid = (cs: CommandSet) => getString(cs, TAG.RequestedSOPInstanceUID);
 export const moveDestination = (cs: CommandSet) => getString(cs, TAG.MoveDestination);
 export const priority = (cs: CommandSet) => getUint16(cs, TAG.Priority);
 export const dataSetType = (cs: CommandSet) => getUint16(cs, TAG.CommandDataSetType);
