@@ -40,6 +40,16 @@ function findNode(cfg: GatewayConfig, aeTitle: string): NodeConfig | undefined {
   return aeTitle === '' ? undefined : cfg.nodes.get(aeTitle);
 }
 
+/** The node a Calling AE names: by node name, else by the node's real `aeTitle` (a legacy archive
+ *  opening C-MOVE sub-operation associations calls with its own title, which may differ from the
+ *  name callers use for it). Ambiguous real titles match nothing. */
+function findCallingNode(cfg: GatewayConfig, aeTitle: string): NodeConfig | undefined {
+  const byName = findNode(cfg, aeTitle);
+  if (byName !== undefined || aeTitle === '') return byName;
+  const byTitle = [...cfg.nodes.values()].filter((n) => n.aeTitle !== undefined && normalizeAeTitle(n.aeTitle) === aeTitle);
+  return byTitle.length === 1 ? byTitle[0] : undefined;
+}
+
 /**
  * checkHost (CONTRACT: "on plain listeners with checkHost, the source address matches host"):
  * an IP literal host compares as an address (IPv4-mapped aware); a DNS name host compares with the
@@ -85,7 +95,7 @@ export function decideAssociation(f: AssociationFacts, cfg: GatewayConfig): Deci
   }
 
   // (3) Calling AE: a configured node, whose claim is backed by its certificate or its address.
-  const callingNode = findNode(cfg, calling);
+  const callingNode = findCallingNode(cfg, calling);
   if (callingNode === undefined) {
     return reject('calling-ae-not-recognized', `calling AE '${callingShown}' is not a configured node`);
   }

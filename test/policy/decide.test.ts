@@ -398,3 +398,15 @@ describe('moveDestinationDecision', () => {
     });
   }
 });
+
+describe('calling node by its real aeTitle', () => {
+  it('a node calling with its real aeTitle (not its node name) is recognised as that node', () => {
+    const cfg = config({ nodes: { PACS: { host: '10.1.2.3', aeTitle: 'ORTHANC' } } });
+    const d = decideAssociation(
+      { listener: listener(), peerAddress: '10.1.2.3', tlsPeer: null, calledAeTitle: cfg.aeTitle, callingAeTitle: 'ORTHANC', activeTotal: 0, activeForNode: () => 0 },
+      cfg,
+    );
+    assert.equal(d.kind, 'accept-gateway');
+    assert.equal(d.kind === 'accept-gateway' && d.callingNode.name, 'PACS');
+  });
+});
