@@ -143,6 +143,12 @@ export class PduFramer {
       switch (this.#state) {
         case 'pdu-header': {
           if (pos === end) return;
+          // PS3.8 9.3.8 / Evt19: an unknown type byte fails at once (TLS hello or HTTP on a plain port);
+          // no need to wait for a length or a body we could not interpret.
+          if (this.#headerFill === 0 && !isKnownPduType(chunk[pos]!)) {
+            this.#fail('unrecognized-pdu', pduTypeName(chunk[pos]!));
+            return;
+          }
           if (this.#headerFill === 0 && end - pos >= PDU_HEADER_LENGTH) {
             // Fast path: header and (maybe) the whole PDU lie in this chunk.
             pos = this.#pduHeader(chunk, pos, chunk, pos + PDU_HEADER_LENGTH);
@@ -209,12 +215,7 @@ export class PduFramer {
   #pduHeader(h: Buffer, hs: number, chunk: Buffer, pos: number): number {
     const type = h[hs]!;
     const length = h.readUInt32BE(hs + 2);
-    const name = pduTypeName(type);
-    // PS3.8 9.3.8 / Evt19: unknown type; no need to wait for a body we cannot interpret.
-    if (!isKnownPduType(type)) {
-      this.#fail('unrecognized-pdu', `${name} (PDU length ${length})`);
-      return pos;
-    }
+    const name = pduTypeName(type); // known: checked on the first header byte
     this.#pduType = type;
     this.#pduLength = length;
 
