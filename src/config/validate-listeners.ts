@@ -37,6 +37,8 @@ function readAllowFrom(r: Reader, f: Field): string[] | undefined {
       r.error(item, `'${s}' is not an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`);
       continue;
     }
+    // 10.1.2.3/8 means 10.0.0.0/8; probably a slip for 10.1.2.3/32 or 10.0.0.0/8.
+    if (c.hostBitsSet) r.warn(item, `'${s}' has host bits set beyond /${c.prefix}, so it admits the whole network`);
     // Always address/prefix, so consumers need only one form.
     out.push(s.includes('/') ? s : `${s}/${c.prefix}`);
   }

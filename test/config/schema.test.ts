@@ -256,6 +256,11 @@ describe('warnings leave the config usable', () => {
       warning: '8:24: rules[0].to[0]: warning: node \'PACS\' has reachable: false, so calls to it through this rule always fail',
     },
     {
+      name: 'allowFrom entry with host bits set',
+      text: MINIMAL.replace('    port: 11112\n', '    port: 11112\n    allowFrom: [10.1.2.3/8]\n'),
+      warning: '5:17: listeners[0].allowFrom[0]: warning: \'10.1.2.3/8\' has host bits set beyond /8, so it admits the whole network',
+    },
+    {
       name: 'no rules',
       text: MINIMAL.replace(/rules:[\s\S]*$/, ''),
       warning: '1:1: rules: warning: no rules: every call to a node is rejected (default deny)',
