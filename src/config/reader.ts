@@ -141,7 +141,9 @@ export class Reader {
   list(f: Field): Field[] | undefined {
     if (f.value === null) return undefined;
     if (!isSeq(f.value)) {
-      this.error(f, `expected a list, got ${describe(f.value)}`);
+      const v = isScalar(f.value) ? f.value.value : undefined;
+      const hint = typeof v === 'string' ? ` (for one item write [${v}])` : '';
+      this.error(f, `expected a list, got ${describe(f.value)}${hint}`);
       return undefined;
     }
     return f.value.items.map((item, i) => this.field(childPath(f.path, i), item, f.at));

@@ -56,6 +56,10 @@ export function parseConfig(text: string, opts: ParseOptions): ParseResult {
   if (doc.errors.length > 0 || doc.warnings.length > 0) {
     for (const e of [...doc.errors, ...doc.warnings]) {
       const severity = e.name === 'YAMLWarning' ? 'warning' : 'error';
+      if (e.code === 'MULTIPLE_DOCS') {
+        r.report(severity, e.pos[0], ROOT_PATH, "YAML syntax: a second document starts here ('---'); the config is one document");
+        continue;
+      }
       const message = e.message.replace(/\s+/g, ' ').trim();
       r.report(severity, e.pos[0], pathAt(doc.contents, e.pos[0], ''), `YAML syntax: ${message}`);
     }

@@ -48,7 +48,7 @@ export interface CertificateIdentity {
 export interface NodeConfig {
   name: string; // the map key: the AE title callers use for it
   host: string;
-  port: number;
+  port: number; // 0 only when reachable is false and no port was given (never dialled)
   tls: boolean; // default false
   aeTitle?: string; // the node's real AE title (Called AE when calling it)
   callingAeTitle?: string; // Calling AE the gateway presents to this node; default the caller's

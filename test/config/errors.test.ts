@@ -242,6 +242,16 @@ const cases: Case[] = [
     error: '3:1: listeners: YAML syntax: Tabs are not allowed as indentation',
   },
   {
+    name: 'two YAML documents',
+    text: doc(['---', 'aeTitle: OTHER']),
+    error: '12:1: (root): YAML syntax: a second document starts here (\'---\'); the config is one document',
+  },
+  {
+    name: 'a scalar where a list belongs',
+    text: doc([], { 11: '    to: PACS' }),
+    error: '11:9: rules[0].to: expected a list, got the string \'PACS\' (for one item write [PACS])',
+  },
+  {
     name: 'empty file',
     text: '# nothing here\n',
     error: '1:1: (root): the config is empty; it needs at least aeTitle, listeners and nodes',
