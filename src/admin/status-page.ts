@@ -2,7 +2,7 @@
 // no external assets, no script (the page refreshes itself with <meta http-equiv="refresh">, since
 // /api needs a token the browser does not have). Values go through the `html` tag, which escapes
 // them: AE titles and TLS subjects come from callers and must show as text, never as markup.
-import { html, type SafeHtml } from './html.ts';
+import { html, trustedConstant, type SafeHtml } from './html.ts';
 import { CERT_WARN_DAYS, type NodeView, type StatusSnapshot } from './status.ts';
 import type { AssociationInfo, CertificateStatus, RejectionInfo } from './types.ts';
 
@@ -134,7 +134,7 @@ export function renderStatusPage(s: StatusSnapshot): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="${REFRESH_SECONDS}">
 <title>${g.aeTitle} · dicom-tls-gateway</title>
-<style>${STYLE}</style></head>
+<style>${trustedConstant(STYLE)}</style></head>
 <body>
 <header><div class="brand"><span class="product">dicom-tls-gateway</span><h1>${g.aeTitle}</h1></div>
 <div class="meta">${pill(phaseTone(g.phase), g.phase)}<span>version <b>${g.version}</b></span><span>up <b>${formatDuration(g.uptimeSeconds)}</b></span><span>since ${formatTime(g.startedAt)}</span></div></header>
@@ -157,7 +157,7 @@ const STYLE = `
 :root{--bg:#f4f6f9;--fg:#1d2733;--dim:#6b7785;--line:#dde3ea;--head:#17324d;--card:#fff;
 --ok:#1a7f37;--ok-bg:#dcf5e3;--warn:#8a5a00;--warn-bg:#fff1c2;--bad:#b42318;--bad-bg:#fde4e1;--info:#1f5fa8;--info-bg:#e2eefb;--muted:#57606a;--muted-bg:#eceff3}
 *{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Liberation Sans","DejaVu Sans",sans-serif}
 header{background:var(--head);color:#fff;padding:14px 28px;display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:12px}
 .brand{display:flex;align-items:baseline;gap:14px}.product{opacity:.75;font-size:13px;letter-spacing:.04em;text-transform:uppercase}
 h1{margin:0;font-size:22px;font-weight:600;word-break:break-all}

@@ -55,6 +55,9 @@ describe('GET /', () => {
     assert.equal(r.headers['cache-control'], 'no-store');
     assert.match(r.body, /<meta http-equiv="refresh" content="10">/);
     assert.match(r.body, /^<!doctype html>/);
+    const style = /<style>([\s\S]*)<\/style>/.exec(r.body)?.[1] ?? '';
+    assert.ok(style.includes('"Segoe UI"'), 'the stylesheet is emitted verbatim, not entity-escaped');
+    assert.ok(!style.includes('&'));
   });
 
   it('needs no token even when admin.token is set', async () => {
