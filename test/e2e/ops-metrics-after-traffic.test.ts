@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { freePorts } from '../helpers/ports.ts';
-import { RawScu, newCounters, startRawScp, tcpConnect, tlsConnect, type RawScp } from '../helpers/ops-peers.ts';
+import { RawScu, newCounters, startRawScp, tcpConnect, type RawScp } from '../helpers/ops-peers.ts';
 import { mintPki, scrape, waitFor, type TestPki } from '../helpers/ops-kit.ts';
 
 const UNKNOWN_CALLER = 'STRANGER_AE_X';
