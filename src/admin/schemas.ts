@@ -77,6 +77,7 @@ export const statusSchema = {
         type: 'object',
         properties: {
           name: str,
+          configured: bool,
           aeTitle: nullableStr,
           host: str,
           port: int,

@@ -41,6 +41,12 @@ export function formatBytes(n: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
+/** host:port, [v6]:port for IPv6, the bare host when there is no port (0). */
+export function formatAddress(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return port > 0 ? `${h}:${port}` : h || '—';
+}
+
 function since(iso: string, now: Date): string {
   const t = new Date(iso).getTime();
   return Number.isNaN(t) ? '' : `${formatDuration((now.getTime() - t) / 1000)} ago`;
@@ -73,7 +79,7 @@ function reachCell(n: NodeView, now: Date): SafeHtml {
 
 function nodeRow(n: NodeView, now: Date): SafeHtml {
   const real = n.aeTitle ? html`<div class="sub">calls it ${code(n.aeTitle)}</div>` : '';
-  const addr = n.host ? `${n.host}:${n.port}` : 'removed from config';
+  const addr = n.configured ? formatAddress(n.host, n.port) : 'removed from config';
   return html`<tr><td>${code(n.name)}${real}</td><td class="mono">${addr}</td><td>${n.tls ? pill('ok', 'TLS') : pill('muted', 'plain')}</td><td>${reachCell(n, now)}</td><td class="num">${n.activeAssociations}</td></tr>`;
 }
 
@@ -140,7 +146,7 @@ export function renderStatusPage(s: StatusSnapshot): string {
 <div class="meta">${pill(phaseTone(g.phase), g.phase)}<span>version <b>${g.version}</b></span><span>up <b>${formatDuration(g.uptimeSeconds)}</b></span><span>since ${formatTime(g.startedAt)}</span></div></header>
 <main>
 ${summary(s)}
-${section('listeners', 'Listeners', s.listeners.length, table(['Name', 'Address', 'Transport', 'Bound'], s.listeners.map((l) => html`<tr><td>${l.name}</td><td class="mono">${l.host}:${l.port}</td><td>${l.tls ? pill('ok', l.requireClientCert ? 'TLS, client cert required' : 'TLS') : pill('muted', 'plain')}</td><td>${l.bound ? pill('ok', 'bound') : pill('bad', 'not bound')}</td></tr>`), 'No listeners configured.'))}
+${section('listeners', 'Listeners', s.listeners.length, table(['Name', 'Address', 'Transport', 'Bound'], s.listeners.map((l) => html`<tr><td>${l.name}</td><td class="mono">${formatAddress(l.host, l.port)}</td><td>${l.tls ? pill('ok', l.requireClientCert ? 'TLS, client cert required' : 'TLS') : pill('muted', 'plain')}</td><td>${l.bound ? pill('ok', 'bound') : pill('bad', 'not bound')}</td></tr>`), 'No listeners configured.'))}
 ${section('nodes', 'Nodes', s.nodes.length, table(['AE title', 'Address', 'Transport', 'Reachability', 'Active'], s.nodes.map((n) => nodeRow(n, now)), 'No nodes configured.'))}
 ${section('rules', 'Rules', s.rules.length, table(['From', '', 'To', 'Services'], s.rules.map((r) => html`<tr><td>${r.from.map((a) => html`${code(a)} `)}</td><td class="arrow">→</td><td>${r.to.map((a) => html`${code(a)} `)}</td><td>${r.services ? r.services.map((x) => html`<span class="tag">${x}</span>`) : html`<span class="dim">all services</span>`}</td></tr>`), 'No rules: every call is denied.'))}
 ${section('associations', 'Active associations', s.associations.length, table(['ID', 'Listener', 'Peer', 'Calling → Called', 'Node', 'TLS subject', 'Started', 'To node', 'To caller', 'DIMSE', 'State'], s.associations.map((a) => associationRow(a, now)), 'No active associations.'))}

@@ -14,9 +14,10 @@ export interface ListenerStatus {
 
 export interface NodeView {
   name: string;
+  configured: boolean; // false: removed by a reload, still reported by the runtime
   aeTitle: string | null; // the node's real AE title when it differs from the name
   host: string;
-  port: number;
+  port: number; // 0: never dialled (reachable false and no port configured)
   tls: boolean;
   reachable: boolean; // config: false = behind NAT, never called
   activeAssociations: number;
@@ -72,6 +73,7 @@ export function collectStatus(deps: AdminDeps, now: Date = new Date()): StatusSn
     runtime.delete(n.name);
     nodes.push({
       name: n.name,
+      configured: true,
       aeTitle: n.aeTitle !== undefined && n.aeTitle !== n.name ? n.aeTitle : null,
       host: n.host,
       port: n.port,
@@ -82,7 +84,7 @@ export function collectStatus(deps: AdminDeps, now: Date = new Date()): StatusSn
     });
   }
   for (const rt of runtime.values()) {
-    nodes.push({ name: rt.name, aeTitle: null, host: '', port: 0, tls: false, reachable: false, activeAssociations: rt.activeAssociations, lastReachable: rt.lastReachable });
+    nodes.push({ name: rt.name, configured: false, aeTitle: null, host: '', port: 0, tls: false, reachable: false, activeAssociations: rt.activeAssociations, lastReachable: rt.lastReachable });
   }
 
   return {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildAdmin } from '../../src/admin/app.ts';
 import { REDACTED } from '../../src/admin/plugins/api.ts';
 import { fakeDeps, HOSTILE_AE, type FakeState } from './fake-deps.ts';
@@ -240,4 +241,20 @@ describe('/api routes', () => {
       assert.equal(r.statusCode, 404);
       assert.deepEqual(r.json(), { error: 'not found' });
     }));
+});
+
+describe('logging', () => {
+  it('logs a refused API call through the given pino logger', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const { deps, state } = fakeDeps();
+    state.token = 't';
+    const app = await buildAdmin(deps, { logger });
+    const r = await app.inject({ url: '/api/associations' });
+    assert.equal(r.statusCode, 401);
+    await app.close();
+    const warn = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 40);
+    assert.match(warn?.msg ?? '', /bearer token/);
+    assert.ok(!lines.join('').includes('"t"'), 'the token is never logged');
+  });
 });

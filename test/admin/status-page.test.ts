@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAdmin } from '../../src/admin/app.ts';
 import { escapeHtml, html } from '../../src/admin/html.ts';
-import { formatBytes, formatDuration, formatTime } from '../../src/admin/status-page.ts';
+import { formatAddress, formatBytes, formatDuration, formatTime } from '../../src/admin/status-page.ts';
 import { fakeDeps, HOSTILE_AE } from './fake-deps.ts';
 
 describe('escapeHtml', () => {
@@ -34,6 +34,9 @@ describe('formatters', () => {
     assert.equal(formatBytes(1_572_864), '1.5 MiB');
     assert.equal(formatTime('2026-11-25T15:19:36.123Z'), '2026-11-25 15:19:36 UTC');
     assert.equal(formatTime('not a time'), 'not a time');
+    assert.equal(formatAddress('10.1.2.3', 104), '10.1.2.3:104');
+    assert.equal(formatAddress('::', 2762), '[::]:2762');
+    assert.equal(formatAddress('nat-peer.example', 0), 'nat-peer.example');
   });
 });
 
@@ -143,6 +146,12 @@ describe('GET /', () => {
     assert.ok(b.includes('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;'), 'hostile AE title escaped');
     assert.ok(b.includes('CN=&quot;&gt;&lt;img src=x onerror=alert(2)&gt;'));
     assert.ok(b.includes('id&#39;&quot;&lt;b&gt;'));
+  });
+
+  it('keeps a node the runtime still reports after a reload removed it', async () => {
+    const { state } = fakeDeps();
+    const b = (await page({ nodes: [...state.nodes, { name: 'OLD_NODE', activeAssociations: 2, lastReachable: null }] })).body;
+    assert.match(b, /<code>OLD_NODE<\/code>.*removed from config/);
   });
 
   it('shows empty states instead of empty tables', async () => {
