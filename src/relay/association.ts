@@ -19,9 +19,13 @@ import { Leg, type Side } from './leg.ts';
 import { PDataPump, type CommandAction } from './pump.ts';
 import { accepts, type RelayState } from './states.ts';
 import { acceptedContexts, buildCallerAc, buildNodeRq, type AcceptedContext } from './negotiation.ts';
-import { inspectCommand } from './dimse-hooks.ts';
+import { RelayedCommands } from './dimse-hooks.ts';
+import type { PendingMoves } from './pending-moves.ts';
 import type { CommandSet } from '../dimse/command-set.ts';
 import { LocalService } from './local-service.ts';
+import { SubOperationRelay } from './suboperations.ts';
+import type { LocalHandler, LocalHooks } from './local-handler.ts';
+import { VERIFICATION } from '../dimse/sop-classes.ts';
 import type { AssociationRegistry, TrackedAssociation } from './registry.ts';
 import type { GatewaySocket } from './transport.ts';
 import { NodeConnectError, peerOf } from './transport.ts';
@@ -36,6 +40,7 @@ export interface AssociationDeps {
   audit: AuditSink;
   log: Logger;
   registry: AssociationRegistry;
+  pendingMoves: PendingMoves;
   connectNode: (node: NodeConfig) => Promise<GatewaySocket>;
   tlsPeer: PeerIdentity | null;
   resolvedHosts?: ReadonlyMap<string, readonly string[]>;
@@ -58,7 +63,8 @@ export class Association implements TrackedAssociation {
   private establishedAt = 0;
   private bytesToNode = 0;
   private bytesToCaller = 0;
-  readonly dimse: Record<string, number> = {};
+  private localDimse: Record<string, number> = {};
+  private commands: RelayedCommands | null = null;
   private artim: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
@@ -67,7 +73,7 @@ export class Association implements TrackedAssociation {
   readonly closed = new Promise<void>((r) => (this.closeResolve = r));
   private readonly peer: { address: string; text: string };
   private readonly log: Logger;
-  private local: LocalService | null = null;
+  private local: LocalHandler | null = null;
   private releaseRequestedBy: Side | null = null;
   private refusedByPolicy: number[] = [];
 
@@ -86,6 +92,11 @@ export class Association implements TrackedAssociation {
   }
   private readonly callerPump: PDataPump;
   private nodePump: PDataPump | null = null;
+
+  /** DIMSE requests seen, by service. */
+  get dimse(): Record<string, number> {
+    return this.commands?.counts ?? this.localDimse;
+  }
 
   get nodeName(): string | null {
     return this.nodeConfig?.name ?? null;
@@ -136,9 +147,10 @@ export class Association implements TrackedAssociation {
       onControlPdu: (type: number, raw: Buffer) => this.onControlPdu(side, type, raw),
       onProtocolError: (e: DecodeError) => this.protocolError(side, e),
       send: (buf: Buffer) => {
-        this.legOf(other(side))?.send(buf);
+        if (side === 'caller' && this.local) this.local.forwardData?.(buf);
+        else this.legOf(other(side))?.send(buf);
       },
-      destinationMaxPdu: () => (side === 'caller' ? this.nodeMaxPdu : this.callerMaxPdu),
+      destinationMaxPdu: () => (side === 'caller' ? (this.local?.destinationMaxPdu?.() ?? this.nodeMaxPdu) : this.callerMaxPdu),
     };
   }
 
@@ -202,21 +214,34 @@ export class Association implements TrackedAssociation {
     }
     if (decision.kind === 'accept-gateway') {
       this.state = 'local';
-      this.local = new LocalService(this.localHooks(), rq);
-      this.accepted(null);
-      this.local.accept();
+      const caller = decision.callingNode;
+      const storing = rq.presentationContexts.some((pc) => pc.abstractSyntax !== VERIFICATION);
+      this.local =
+        caller.rewriteMoveDestination && storing
+          ? new SubOperationRelay(this.localHooks(), rq, caller, this.deps.pendingMoves)
+          : new LocalService(this.localHooks(), rq, config.aeTitle);
+      await this.local.accept();
       return;
     }
     const node = decision.node;
     this.nodeConfig = node;
+    this.commands = new RelayedCommands({
+      config,
+      node,
+      callingAe: rq.callingAeTitle,
+      associationId: this.id,
+      metrics: this.deps.metrics,
+      log: this.log,
+      pendingMoves: this.deps.pendingMoves,
+      callerMaxPdu: () => this.callerMaxPdu,
+    });
     const services = allowedServices(config, decision.callingNode.name, node.name) ?? 'all';
     const { proposed, rejected } = filterPresentationContexts(rq.presentationContexts, services, rq.userInformation.roleSelections);
     this.refusedByPolicy = rejected;
     if (proposed.length === 0) {
       // Nothing left to ask the node for: answer with every context refused, as the node would.
       this.state = 'local';
-      this.local = new LocalService(this.localHooks(), rq, () => ({ result: 3 }));
-      this.accepted(node);
+      this.local = new LocalService(this.localHooks(), rq, node.name, () => ({ result: 3 }));
       this.local.accept();
       return;
     }
@@ -322,20 +347,8 @@ export class Association implements TrackedAssociation {
   // ---- DIMSE ---------------------------------------------------------------------------------
 
   private onCommand(side: Side, pcId: number, bytes: Buffer, command: CommandSet): CommandAction {
-    if (this.local) return this.local.onCommand(pcId, command);
-    const r = inspectCommand({
-      side,
-      pcId,
-      bytes,
-      command,
-      context: this.contexts.get(pcId)!,
-      config: this.deps.config,
-      node: this.nodeConfig,
-      metrics: this.deps.metrics,
-      log: this.log,
-      dimseCounts: this.dimse,
-      callerMaxPdu: this.callerMaxPdu,
-    });
+    if (this.local) return this.local.onCommand(pcId, command, bytes);
+    const r = this.commands!.inspect(side, pcId, bytes, command);
     if (r.kind === 'answer') {
       for (const pdu of r.reply) this.legOf(side)?.send(pdu);
       return { kind: 'swallow', dataSetFollows: r.dataSetFollows };
@@ -345,25 +358,32 @@ export class Association implements TrackedAssociation {
 
   // ---- the gateway's own AE ------------------------------------------------------------------
 
-  private localHooks() {
+  private localHooks(): LocalHooks {
     return {
-      send: (buf: Buffer) => this.caller.send(buf),
+      log: this.log,
+      send: (buf: Buffer) => void this.caller.send(buf),
       setContexts: (c: Map<number, AcceptedContext>, callerMax: number, ownMax: number) => {
         this.contexts = c;
         this.callerMaxPdu = callerMax;
         this.caller.framer.setMaxPDataLength(ownMax);
       },
-      countRequest: (command: string) => {
-        this.dimse[command] = (this.dimse[command] ?? 0) + 1;
-        this.deps.metrics.dimseRequestsTotal.inc({ command, node: this.nodeConfig?.name ?? this.deps.config.aeTitle });
-      },
+      callerMaxPdu: () => this.callerMaxPdu,
+      accepted: () => this.accepted(this.nodeConfig),
+      reject: (result, source, reason, metricReason, message) => this.reject(result, source, reason, metricReason, message),
       released: () => {
         this.enterSta13();
         this.finish('released', null);
       },
       protocolError: (e: DecodeError) => this.protocolError('caller', e),
-      log: this.log,
-      callerMaxPdu: () => this.callerMaxPdu,
+      abort: (reason: string) => this.abort(reason),
+      countRequest: (command: string, node: string) => {
+        this.localDimse[command] = (this.localDimse[command] ?? 0) + 1;
+        this.deps.metrics.dimseRequestsTotal.inc({ command, node });
+      },
+      connectNode: (node) => this.deps.connectNode(node),
+      legEvents: (onClosed) => ({ ...this.legEvents(), onClosed: (_side, _hadError, err) => onClosed(err) }),
+      callerLeg: this.caller,
+      artimMs: this.deps.config.limits.artimMs,
     };
   }
 
@@ -526,6 +546,8 @@ export class Association implements TrackedAssociation {
     if (this.finished) return;
     this.finished = true;
     this.stopIdle();
+    this.commands?.close();
+    this.local?.close?.();
     const { metrics, listener, audit, registry } = this.deps;
     registry.remove(this);
     metrics.associationsActive.dec({ listener: listener.name });

@@ -1,7 +1,9 @@
-// What the relay does with each complete DIMSE command on a relayed association: count requests
-// (metrics, audit totals) and enforce Move Destination control (CONTRACT "C-MOVE across NAT": a
-// destination that is not a reachable, allowed node is answered 0xA801 by the gateway and never
-// forwarded). Everything else is forwarded as the original bytes.
+// What the relay does with each complete DIMSE command on a relayed association (caller <-> node):
+// count requests (metrics, audit totals), enforce Move Destination control (CONTRACT "C-MOVE across
+// NAT": a destination that is not a reachable, allowed node is answered 0xA801 by the gateway and
+// never forwarded) and, for nodes with rewriteMoveDestination, rewrite the C-MOVE-RQ to the
+// gateway's AE title with a gateway-unique Message ID and map the responses and C-CANCELs back.
+// Everything else is forwarded as the original bytes.
 import type { GatewayConfig, NodeConfig } from '../config/types.ts';
 import type { GatewayMetrics } from '../obs/metrics.ts';
 import type { Logger } from '../obs/log.ts';
@@ -9,75 +11,118 @@ import {
   COMMAND_FIELD,
   TAG,
   commandField,
-  commandSetOf,
   encodeCommandSet,
   hasDataSet,
   isResponse,
   messageId,
+  messageIdBeingRespondedTo,
   moveDestination,
-  affectedSopClassUid,
   serviceName,
+  status,
+  withString,
+  withUint16,
   type CommandSet,
 } from '../dimse/command-set.ts';
 import { commandToPData } from '../dimse/fragment.ts';
+import { responseFor } from '../dimse/messages.ts';
 import { moveDestinationDecision } from '../policy/decide.ts';
-import type { AcceptedContext } from './negotiation.ts';
 import type { Side } from './leg.ts';
+import type { PendingMove, PendingMoves } from './pending-moves.ts';
 
 export const STATUS_MOVE_DESTINATION_UNKNOWN = 0xa801;
 
-export interface InspectInput {
-  side: Side;
-  pcId: number;
-  bytes: Buffer;
-  command: CommandSet;
-  context: AcceptedContext;
+/** PS3.7 C.4.2.1.5: 0xFF00/0xFF01 are pending; anything else ends the operation. */
+export function isPending(s: number | undefined): boolean {
+  return s === 0xff00 || s === 0xff01;
+}
+
+export type InspectResult = { kind: 'forward'; bytes: Buffer } | { kind: 'answer'; reply: Buffer[]; dataSetFollows: boolean };
+
+export interface RelayedCommandsDeps {
   config: GatewayConfig;
-  node: NodeConfig | null;
+  node: NodeConfig;
+  callingAe: string;
+  associationId: string;
   metrics: GatewayMetrics;
   log: Logger;
-  dimseCounts: Record<string, number>;
-  callerMaxPdu: number;
+  pendingMoves: PendingMoves;
+  callerMaxPdu: () => number;
 }
 
-export type InspectResult =
-  | { kind: 'forward'; bytes: Buffer }
-  | { kind: 'answer'; reply: Buffer[]; dataSetFollows: boolean };
+/** Per relayed association: command inspection plus the C-MOVEs it has pending. */
+export class RelayedCommands {
+  readonly counts: Record<string, number> = {};
+  /** Forwarded Message ID -> pending move, for moves this association started. */
+  private readonly moves = new Map<number, PendingMove>();
 
-export function inspectCommand(i: InspectInput): InspectResult {
-  const field = commandField(i.command) ?? 0;
-  if (!isResponse(field)) {
-    const service = serviceName(field);
-    i.dimseCounts[service] = (i.dimseCounts[service] ?? 0) + 1;
-    i.metrics.dimseRequestsTotal.inc({ command: service, node: i.node?.name ?? i.config.aeTitle });
-  }
-  if (i.side === 'caller' && field === COMMAND_FIELD['C-MOVE-RQ'] && i.node) {
-    const dest = moveDestination(i.command) ?? '';
-    const d = moveDestinationDecision(i.config, i.node.name, dest);
-    if (!d.ok) {
-      i.metrics.moveDestinationRejectionsTotal.inc({ node: i.node.name });
-      i.log.warn({ moveDestination: dest, node: i.node.name }, `C-MOVE-RQ refused with 0xA801: ${d.comment}`);
-      const rsp = moveRsp(i.command, STATUS_MOVE_DESTINATION_UNKNOWN, d.comment);
-      return { kind: 'answer', reply: commandToPData(i.pcId, rsp, i.callerMaxPdu), dataSetFollows: hasDataSet(i.command) };
+  constructor(private readonly d: RelayedCommandsDeps) {}
+
+  inspect(side: Side, pcId: number, bytes: Buffer, cs: CommandSet): InspectResult {
+    const field = commandField(cs) ?? 0;
+    if (!isResponse(field)) {
+      const service = serviceName(field);
+      this.counts[service] = (this.counts[service] ?? 0) + 1;
+      this.d.metrics.dimseRequestsTotal.inc({ command: service, node: this.d.node.name });
     }
+    if (side === 'caller' && field === COMMAND_FIELD['C-MOVE-RQ']) return this.onMoveRq(pcId, bytes, cs);
+    if (side === 'caller' && field === COMMAND_FIELD['C-CANCEL-RQ']) return this.onCancel(bytes, cs);
+    if (side === 'node' && field === COMMAND_FIELD['C-MOVE-RSP']) return this.onMoveRsp(bytes, cs);
+    return { kind: 'forward', bytes };
   }
-  return { kind: 'forward', bytes: i.bytes };
+
+  /** The association ended: its moves end with it (CONTRACT: "a pending move ends with its final
+   *  C-MOVE-RSP or its association"). */
+  close(): void {
+    for (const m of this.moves.values()) this.d.pendingMoves.end(m.id);
+    this.moves.clear();
+  }
+
+  private onMoveRq(pcId: number, bytes: Buffer, cs: CommandSet): InspectResult {
+    const { node, config, log } = this.d;
+    const dest = moveDestination(cs) ?? '';
+    const decision = moveDestinationDecision(config, node.name, dest);
+    if (!decision.ok) {
+      this.d.metrics.moveDestinationRejectionsTotal.inc({ node: node.name });
+      log.warn({ moveDestination: dest, node: node.name }, `C-MOVE-RQ refused with 0xA801: ${decision.comment}`);
+      const rsp = responseFor(cs, STATUS_MOVE_DESTINATION_UNKNOWN, printable(decision.comment))!;
+      return { kind: 'answer', reply: commandToPData(pcId, rsp, this.d.callerMaxPdu()), dataSetFollows: hasDataSet(cs) };
+    }
+    if (!node.rewriteMoveDestination) return { kind: 'forward', bytes };
+    const callerId = messageId(cs) ?? 0;
+    const move = this.d.pendingMoves.begin({
+      movingNode: node.name,
+      callerAe: this.d.callingAe,
+      callerMessageId: callerId,
+      destination: decision.node,
+      association: this.d.associationId,
+    });
+    this.moves.set(move.id, move);
+    log.info({ moveId: move.id, callerMessageId: callerId, destination: decision.node.name }, `C-MOVE-RQ to ${node.name}: Move Destination ${dest} rewritten to ${config.aeTitle}`);
+    const rewritten = withUint16(withString(cs, TAG.MoveDestination, config.aeTitle), TAG.MessageID, move.id);
+    return { kind: 'forward', bytes: encodeCommandSet(rewritten) };
+  }
+
+  private onCancel(bytes: Buffer, cs: CommandSet): InspectResult {
+    const target = messageIdBeingRespondedTo(cs);
+    const move = [...this.moves.values()].find((m) => m.callerMessageId === target);
+    if (!move) return { kind: 'forward', bytes };
+    return { kind: 'forward', bytes: encodeCommandSet(withUint16(cs, TAG.MessageIDBeingRespondedTo, move.id)) };
+  }
+
+  private onMoveRsp(bytes: Buffer, cs: CommandSet): InspectResult {
+    const move = this.moves.get(messageIdBeingRespondedTo(cs) ?? -1);
+    if (!move) return { kind: 'forward', bytes };
+    const st = status(cs);
+    if (!isPending(st)) {
+      this.moves.delete(move.id);
+      this.d.pendingMoves.end(move.id);
+      this.d.log.info({ moveId: move.id, status: st, relayed: move.relayed }, 'C-MOVE finished');
+    }
+    return { kind: 'forward', bytes: encodeCommandSet(withUint16(cs, TAG.MessageIDBeingRespondedTo, move.callerMessageId)) };
+  }
 }
 
-/** Final C-MOVE-RSP with no identifier (PS3.7 9.3.4.2): failure status, zero counts, Error Comment. */
-function moveRsp(rq: CommandSet, status: number, comment: string): Buffer {
-  return encodeCommandSet(
-    commandSetOf([
-      [TAG.AffectedSOPClassUID, affectedSopClassUid(rq) ?? ''],
-      [TAG.CommandField, COMMAND_FIELD['C-MOVE-RSP']],
-      [TAG.MessageIDBeingRespondedTo, messageId(rq) ?? 0],
-      [TAG.CommandDataSetType, 0x0101],
-      [TAG.Status, status],
-      [TAG.ErrorComment, comment.replace(/[^\x20-\x7e]/g, '?')],
-      [TAG.NumberOfRemainingSuboperations, 0],
-      [TAG.NumberOfCompletedSuboperations, 0],
-      [TAG.NumberOfFailedSuboperations, 0],
-      [TAG.NumberOfWarningSuboperations, 0],
-    ]),
-  );
+/** Error Comment is LO: printable, at most 64 characters. */
+export function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').replace(/\\/g, '/').slice(0, 64);
 }

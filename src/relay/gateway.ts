@@ -21,6 +21,7 @@ import { isIpLiteral } from '../policy/address.ts';
 import { VERSION } from '../version.ts';
 import { Association } from './association.ts';
 import { AssociationRegistry } from './registry.ts';
+import { PendingMoves } from './pending-moves.ts';
 import { Listener, listenerKey } from './listener.ts';
 import { connectToNode, type GatewaySocket } from './transport.ts';
 
@@ -36,6 +37,7 @@ export class Gateway {
   private cfg: GatewayConfig;
   phase: Phase = 'starting';
   readonly registry = new AssociationRegistry();
+  readonly pendingMoves = new PendingMoves();
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   private audit: GatewayAuditSink;
@@ -127,6 +129,7 @@ export class Gateway {
         audit: this.audit,
         log: this.log,
         registry: this.registry,
+        pendingMoves: this.pendingMoves,
         connectNode: (node) => this.connectNode(node, cfg),
         tlsPeer,
         resolvedHosts: this.resolvedHosts,

@@ -1,28 +1,19 @@
 // Associations addressed to the gateway's own AE title (CONTRACT: "answered by the gateway
 // itself"): it accepts Verification and answers C-ECHO, for peers' health checks. Also used to
 // answer an RQ whose every context policy refused, without bothering the node.
-import type { AAssociateRq, DecodeError, Pdu, PresentationContextRq } from '../ul/types.ts';
+import type { AAssociateRq, Pdu, PresentationContextRq } from '../ul/types.ts';
 import { encodePdu } from '../ul/codec.ts';
-import type { Logger } from '../obs/log.ts';
-import { COMMAND_FIELD, TAG, affectedSopClassUid, commandField, commandSetOf, encodeCommandSet, hasDataSet, isResponse, messageId, serviceName, type CommandSet } from '../dimse/command-set.ts';
+import { COMMAND_FIELD, affectedSopClassUid, commandField, hasDataSet, isResponse, messageId, serviceName, type CommandSet } from '../dimse/command-set.ts';
+import { cEchoRsp } from '../dimse/messages.ts';
 import { commandToPData } from '../dimse/fragment.ts';
 import { EXPLICIT_VR_LE, IMPLICIT_VR_LE, VERIFICATION } from '../dimse/sop-classes.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../version.ts';
-import { acceptedContexts, localAc, PC_RESULT, type AcceptedContext } from './negotiation.ts';
+import { acceptedContexts, localAc, PC_RESULT } from './negotiation.ts';
 import type { CommandAction } from './pump.ts';
+import type { LocalHandler, LocalHooks } from './local-handler.ts';
 
 /** What the gateway can receive in one P-DATA-TF on associations it answers itself. */
 export const LOCAL_MAX_PDU = 65536;
-
-export interface LocalHooks {
-  send(buf: Buffer): void;
-  setContexts(c: Map<number, AcceptedContext>, callerMax: number, ownMax: number): void;
-  countRequest(command: string): void;
-  released(): void;
-  protocolError(e: DecodeError): void;
-  log: Logger;
-  callerMaxPdu(): number;
-}
 
 type Chooser = (pc: PresentationContextRq) => { transferSyntax: string } | { result: number };
 
@@ -33,10 +24,12 @@ export const verificationOnly: Chooser = (pc) => {
   return ts ? { transferSyntax: ts } : { result: PC_RESULT.transferSyntaxesNotSupported };
 };
 
-export class LocalService {
+export class LocalService implements LocalHandler {
   constructor(
     private readonly hooks: LocalHooks,
     private readonly rq: AAssociateRq,
+    /** Metric label for requests answered here: the node policy routed to, or the gateway's AE. */
+    private readonly nodeLabel: string,
     private readonly choose: Chooser = verificationOnly,
   ) {}
 
@@ -44,6 +37,7 @@ export class LocalService {
     const ac = localAc(this.rq, this.choose, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, LOCAL_MAX_PDU);
     this.hooks.setContexts(acceptedContexts(this.rq, ac), this.rq.userInformation.maxLength ?? 0, LOCAL_MAX_PDU);
     this.hooks.send(encodePdu(ac));
+    this.hooks.accepted();
   }
 
   onControlPdu(pdu: Pdu): void {
@@ -57,17 +51,9 @@ export class LocalService {
 
   onCommand(pcId: number, command: CommandSet): CommandAction {
     const field = commandField(command) ?? 0;
-    if (!isResponse(field)) this.hooks.countRequest(serviceName(field));
+    if (!isResponse(field)) this.hooks.countRequest(serviceName(field), this.nodeLabel);
     if (field === COMMAND_FIELD['C-ECHO-RQ']) {
-      const rsp = encodeCommandSet(
-        commandSetOf([
-          [TAG.AffectedSOPClassUID, affectedSopClassUid(command) ?? VERIFICATION],
-          [TAG.CommandField, COMMAND_FIELD['C-ECHO-RSP']],
-          [TAG.MessageIDBeingRespondedTo, messageId(command) ?? 0],
-          [TAG.CommandDataSetType, 0x0101],
-          [TAG.Status, 0x0000],
-        ]),
-      );
+      const rsp = cEchoRsp({ messageIdBeingRespondedTo: messageId(command) ?? 0, affectedSopClassUid: affectedSopClassUid(command) ?? VERIFICATION });
       for (const pdu of commandToPData(pcId, rsp, this.hooks.callerMaxPdu())) this.hooks.send(pdu);
       return { kind: 'swallow', dataSetFollows: false };
     }
