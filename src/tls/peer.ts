@@ -98,7 +98,6 @@ export function peerIdentityFromCertificate(cert: PeerCertificate | X509Certific
 interface ErrorLike {
   code?: unknown;
   message?: unknown;
-  reason?: unknown;
 }
 
 // Ordered: the first match wins. `code` is Node's (ERR_SSL_*) or OpenSSL's verify code (client side);
@@ -114,21 +113,31 @@ const RULES: { test: RegExp; text: string }[] = [
   },
   { test: /CERT_NOT_YET_VALID|certificate is not yet valid/i, text: 'certificate not yet valid: check the clocks, or the certificate notBefore' },
   {
-    test: /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|unknown ca|unable to get (local )?issuer certificate|self[- ]signed certificate|certificate verify failed/i,
+    test: /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_SIGNATURE_FAILURE|unknown ca|unable to get (local )?issuer certificate|self[- ]signed certificate|certificate verify failed/i,
     text: 'unknown CA: the peer certificate is not signed by a CA in tls.ca (or the peer does not trust ours)',
   },
   {
     test: /ERR_TLS_CERT_ALTNAME_INVALID|Hostname\/IP does not match|IP: .* is not in the cert's list/i,
     text: "name mismatch: the server certificate does not carry the node's serverName/host in its SANs",
   },
+  { test: /INVALID_PURPOSE|unsupported certificate purpose/i, text: 'certificate not allowed for this role (extendedKeyUsage lacks serverAuth/clientAuth)' },
   { test: /bad certificate|certificate unknown|unsupported certificate/i, text: 'the peer rejected our certificate (check its trust store for our CA)' },
+  {
+    test: /legacy sigalg|no suitable signature algorithm/i,
+    text: 'legacy TLS 1.0/1.1 signatures (SHA-1/MD5) refused at this security level: both sides need profile bcp195 (B.9)',
+  },
   {
     test: /unsupported protocol|protocol version|UNSUPPORTED_PROTOCOL|no protocols available|version too low|version too high/i,
     text: 'TLS version mismatch: the peer allows no TLS version this profile allows (check tls.profile on both sides)',
   },
   {
-    test: /no shared cipher|NO_SHARED_CIPHER|handshake failure|no suitable signature algorithm|no cipher match|insufficient security/i,
+    test: /no shared cipher|NO_SHARED_CIPHER|no cipher match|insufficient security/i,
     text: 'no shared cipher suite: the peer offers nothing this profile allows (check tls.profile; DCMTK +py/+px need an RSA certificate)',
+  },
+  {
+    // TLS 1.2 peers send this one alert both for "no shared cipher" and "you sent no client certificate".
+    test: /alert handshake failure|HANDSHAKE_FAILURE/i,
+    text: 'the peer aborted the handshake: usually no shared cipher suite (check tls.profile), or it requires a client certificate',
   },
   {
     test: /wrong version number|http request|packet length too long|record layer failure|unknown protocol|WRONG_VERSION_NUMBER/i,
@@ -137,16 +146,35 @@ const RULES: { test: RegExp; text: string }[] = [
   { test: /key too small|EE_KEY_TOO_SMALL|ca md too weak|CA_MD_TOO_WEAK/i, text: 'peer certificate too weak for this profile (small key or SHA-1 signature)' },
   { test: /ERR_TLS_HANDSHAKE_TIMEOUT|TLS handshake timeout/i, text: 'TLS handshake timed out' },
   {
-    test: /ECONNRESET|socket hang up|Client network socket disconnected/i,
-    text: 'connection closed during the TLS handshake (the peer may not speak TLS, or rejected us without an alert)',
+    test: /ECONNRESET|socket hang up|Client network socket disconnected|EPIPE/i,
+    text: 'connection closed during the TLS handshake (the peer may not speak TLS, or rejected our certificate: Node and others close without an alert)',
   },
   { test: /ECONNREFUSED/i, text: 'connection refused: nothing listens on that host and port' },
   { test: /ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i, text: 'peer unreachable' },
 ];
 
-/** A one-line, admin-friendly explanation of a TLS (or TLS-time socket) error, with the raw reason. */
-export function describeTlsError(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
+/**
+ * A one-line, admin-friendly explanation of a TLS (or TLS-time socket) error, with the raw reason.
+ *
+ * Pass the TLS socket when you have it (second argument of the server's 'tlsClientError'): a Node
+ * server with rejectUnauthorized checks the client certificate after OpenSSL's handshake and just
+ * destroys the socket, so the error is a bare "socket hang up" while the real verify result
+ * (CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...) sits in socket.authorizationError.
+ */
+export function describeTlsError(err: unknown, socket?: { authorizationError?: unknown }): string {
+  const verify = socket?.authorizationError;
+  if (verify !== undefined && verify !== null && verify !== '') {
+    const code = typeof verify === 'string' ? verify : String((verify as ErrorLike).code ?? (verify as ErrorLike).message ?? verify);
+    const rule = RULES.find((r) => r.test.test(code));
+    if (rule) return `${rule.text} [${code}]`;
+    return `peer certificate rejected [${code}]`;
+  }
+  if (err === undefined || err === null) {
+    // TLS 1.3 (and often 1.2) clients finish their handshake before the server checks the client
+    // certificate, so a rejection shows up as a plain close right after secureConnect.
+    return 'connection closed right after the TLS handshake: the peer probably rejected our certificate';
+  }
+  const e = (typeof err === 'object' ? err : { message: String(err) }) as ErrorLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);
   const haystack = `${code} ${message}`;
