@@ -408,9 +408,10 @@ export class RawPeer {
   }
 }
 
-export function rawConnect(port: number): Promise<RawPeer> {
+/** Connects to 127.0.0.1:port; `localAddress` (another loopback address) tests source checks. */
+export function rawConnect(port: number, localAddress?: string): Promise<RawPeer> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: HOST, port }, () => {
+    const s = net.connect({ host: HOST, port, ...(localAddress ? { localAddress } : {}) }, () => {
       s.removeListener('error', reject);
       resolve(new RawPeer(s));
     });
@@ -419,8 +420,11 @@ export function rawConnect(port: number): Promise<RawPeer> {
 }
 
 /** Connects, sends an A-ASSOCIATE-RQ and waits for the answer (AC, RJ or A-ABORT). */
-export async function rawAssociate(port: number, o: RqOptions): Promise<{ peer: RawPeer; rq: Buffer; answer: Buffer; ac: AAssociateAc | null }> {
-  const peer = await rawConnect(port);
+export async function rawAssociate(
+  port: number,
+  o: RqOptions & { localAddress?: string },
+): Promise<{ peer: RawPeer; rq: Buffer; answer: Buffer; ac: AAssociateAc | null }> {
+  const peer = await rawConnect(port, o.localAddress);
   const rq = rqBytes(o);
   await peer.send(rq);
   const answer = await peer.waitPdu((p) => p[0] === PDU.AC || p[0] === PDU.RJ || p[0] === PDU.ABORT, 5000, 'AC/RJ/ABORT');
