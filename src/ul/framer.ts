@@ -220,14 +220,12 @@ export class PduFramer {
     this.#pduLength = length;
 
     if (type === PDU_TYPE['P-DATA-TF']) {
-      const problem =
-        this.#maxPDataLength > 0 && length > this.#maxPDataLength
-          ? ({ kind: 'pdu-too-large', message: `${name}: PDU length ${length} exceeds the maximum of ${this.#maxPDataLength}` } as const)
-          : length < PDV_HEADER_LENGTH
-            ? ({ kind: 'invalid-pdu-parameter-value', message: `${name}: PDU length ${length}, too short for a PDV item (at least 6)` } as const)
-            : undefined;
-      if (problem !== undefined) {
-        this.#fail(problem.kind, problem.message);
+      if (this.#maxPDataLength > 0 && length > this.#maxPDataLength) {
+        this.#fail('pdu-too-large', `${name}: PDU length ${length} exceeds the maximum of ${this.#maxPDataLength}`);
+        return pos;
+      }
+      if (length < PDV_HEADER_LENGTH) {
+        this.#fail('invalid-pdu-parameter-value', `${name}: PDU length ${length}, too short for a PDV item (at least 6)`);
         return pos;
       }
       this.#pduRemaining = length;
