@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { once } from 'node:events';
 import { PduFramer, type FramerHandler } from '../../src/ul/framer.ts';
 import { decodePdu, encodePdu } from '../../src/ul/codec.ts';
 import type { AAssociateAc, AAssociateRq, DecodeError, Pdu } from '../../src/ul/types.ts';
@@ -140,12 +139,23 @@ class PduReader implements FramerHandler {
   }
 }
 
+/** Resolves when the socket wants more data (or is gone). */
+function drained(socket: PeerSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.removeListener('drain', done);
+      socket.removeListener('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
 /** Writes with back-pressure: resolves once the socket can take more. */
 async function writeAll(socket: PeerSocket, buf: Buffer, counters: ByteCounters[]): Promise<void> {
   for (const c of counters) c.bytesOut += buf.length;
-  if (!socket.write(buf)) {
-    await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
-  }
+  if (!socket.write(buf) && !socket.destroyed) await drained(socket);
 }
 
 function countIn(socket: PeerSocket, counters: ByteCounters[], push: (b: Buffer) => void): void {
@@ -183,6 +193,8 @@ export interface StoreOptions {
   /** Awaited before each chunk is sent (pace, pause, or trigger something mid-transfer). */
   beforeChunk?: (index: number, bytesSent: number) => Promise<void> | void;
   chunkSize?: number;
+  /** Hash what is sent (default true; the benchmark turns it off). */
+  hash?: boolean;
 }
 
 /** A connected SCU. Use RawScu.open(); check `outcome` before sending DIMSE. */
@@ -331,14 +343,16 @@ export class RawScu {
     const maxFrag = this.peerMax ? maxFragmentLength(this.peerMax) : 65536;
     let sent = 0;
     let i = 0;
-    for (const chunk of dataChunks(s.size, s.seed, s.chunkSize ?? 65536)) {
+    for (const chunk of dataChunks(s.size, s.seed, Math.min(s.chunkSize ?? 65536, maxFrag))) {
       if (s.beforeChunk) await s.beforeChunk(i, sent);
       if (this.socket.destroyed) break;
-      h.update(chunk);
+      if (s.hash !== false) h.update(chunk);
       for (let off = 0; off < chunk.length; off += maxFrag) {
         const frag = chunk.subarray(off, Math.min(chunk.length, off + maxFrag));
         const last = sent + off + frag.length === s.size;
-        await writeAll(this.socket, Buffer.concat([encodePDataHeader(frag.length + 6), encodePdvHeader(frag.length, pc, false, last), frag]), this.all);
+        const head = Buffer.concat([encodePDataHeader(frag.length + 6), encodePdvHeader(frag.length, pc, false, last)]);
+        void writeAll(this.socket, head, this.all);
+        await writeAll(this.socket, frag, this.all);
       }
       sent += chunk.length;
       i++;
@@ -418,6 +432,8 @@ export interface ScpOptions {
   /** Answer every RQ with this A-ASSOCIATE-RJ. */
   reject?: { result: number; source: number; reason: number };
   storeStatus?: number;
+  /** Hash received data sets (default true; the benchmark turns it off). */
+  hash?: boolean;
 }
 
 export interface RawScp {
@@ -522,7 +538,7 @@ export async function startRawScp(o: ScpOptions = {}): Promise<RawScp> {
         }
       },
       onData: (chunk) => {
-        hash.update(chunk);
+        if (o.hash !== false) hash.update(chunk);
         bytes += chunk.length;
       },
       onDataEnd: () => {
