@@ -177,7 +177,8 @@ export function describeTlsError(err: unknown, socket?: { authorizationError?: u
   const e = (typeof err === 'object' ? err : { message: String(err) }) as ErrorLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);
-  const haystack = `${code} ${message}`;
+  // Node codes spell OpenSSL reasons with underscores (ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION): match both.
+  const haystack = `${code} ${code.replace(/_/g, ' ')} ${message}`;
   const rule = RULES.find((r) => r.test.test(haystack));
   // OpenSSL messages are 'hex:error:0A000...:SSL routines:fn:reason:file:line:': keep the reason.
   const reason = /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? (code || message.split('\n')[0]);
