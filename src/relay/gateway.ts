@@ -303,7 +303,8 @@ export class Gateway {
         a.abort('shutdown grace period over');
         aborted++;
       }
-      await Promise.race([Promise.all(open.map((a) => a.closed)), new Promise((res) => setTimeout(res, 2000))]);
+      // unref: this backstop must not hold the process open once every association has closed.
+      await Promise.race([Promise.all(open.map((a) => a.closed)), new Promise((res) => setTimeout(res, 2000).unref())]);
     }
     return { finished: open.length - aborted, aborted };
   }
