@@ -7,7 +7,7 @@ import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { decodePdu, encodePdu } from '../../src/ul/codec.ts';
 import type { AAssociateAc, AAssociateRq, Pdu, PresentationContextRq } from '../../src/ul/types.ts';
-import { toPData } from '../../src/dimse/fragment.ts';
+import { pDataPdu, toPData } from '../../src/dimse/fragment.ts';
 import {
   COMMAND_FIELD,
   TAG,
@@ -193,7 +193,7 @@ export function makeDataSet(size: number, sopInstance: string, seed = 0): Buffer
 /** A private OB element (0009,eeee) with `n` random bytes: the unit a paced sender streams. */
 export function privateElement(element: number, n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i += 4) b.writeUInt32LE((Math.imul(seed + i, 2654435761) >>> 0) & 0xffffffff, i);
+  for (let i = 0; i < n; i += 4) b.writeUInt32LE(Math.imul(seed + i, 2654435761) >>> 0, i);
   return evrElement(0x0009, element, 'OB', b);
 }
 
@@ -210,6 +210,8 @@ export class RawPeer {
   /** Set when the remote side sent FIN. */
   gotEnd = false;
   closedAt = 0;
+  /** Bytes received so far (progress of a long transfer). */
+  bytesIn = 0;
   onPdu: ((pdu: Buffer) => void) | null = null;
   onMessage: ((m: DimseMessage) => void) | null = null;
   private chunks: Buffer[] = [];
@@ -241,6 +243,7 @@ export class RawPeer {
   }
 
   private onData(d: Buffer): void {
+    this.bytesIn += d.length;
     this.chunks.push(d);
     this.buffered += d.length;
     for (;;) {
@@ -556,4 +559,55 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A C-STORE that keeps streaming data fragments (one private element every `intervalMs`) until
+ *  finish() is called: the healthy association that must survive other callers' bad input. */
+export interface PacedStore {
+  /** Data set bytes sent so far. */
+  sent(): number;
+  /** Sends the last fragment, waits for the C-STORE-RSP; resolves with the data set's hash, length and status. */
+  finish(): Promise<{ sha: string; length: number; status: number | undefined }>;
+}
+
+export async function pacedStore(peer: RawPeer, pcId: number, sendMax: number, intervalMs = 15, elementBytes = 8000): Promise<PacedStore> {
+  const uid = '1.2.826.0.1.3680043.9.7433.99.1';
+  const hash = createHash('sha256');
+  let length = 0;
+  let stopped = false;
+  const frag = sendMax === 0 ? Infinity : (sendMax - 6) & ~1;
+  const write = async (bytes: Buffer, last: boolean) => {
+    hash.update(bytes);
+    length += bytes.length;
+    let off = 0;
+    do {
+      const end = Math.min(bytes.length, off + frag);
+      await peer.send(pDataPdu(pcId, false, last && end === bytes.length, bytes.subarray(off, end)));
+      off = end;
+    } while (off < bytes.length);
+  };
+  await peer.sendCommand(pcId, cStoreRq(1, SECONDARY_CAPTURE, uid), sendMax);
+  await write(Buffer.concat([evrElement(0x0008, 0x0016, 'UI', Buffer.from(SECONDARY_CAPTURE)), evrElement(0x0008, 0x0018, 'UI', Buffer.from(uid))]), false);
+  let element = 0x1000;
+  const loop = (async () => {
+    while (!stopped && !peer.isClosed) {
+      await write(privateElement(element++, elementBytes, element), false);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    sent: () => length,
+    async finish() {
+      stopped = true;
+      await loop;
+      await write(privateElement(element++, elementBytes, element), true);
+      const rsp = await peer.nextMessage(10000);
+      return { sha: hash.digest('hex'), length, status: rsp.command ? commandStatus(rsp.command) : undefined };
+    },
+  };
+}
+
+function commandStatus(cs: CommandSet): number | undefined {
+  const el = cs.elements.find((e) => e.tag === TAG.Status);
+  return el ? el.value.readUInt16LE(0) : undefined;
 }
