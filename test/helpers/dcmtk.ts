@@ -104,7 +104,7 @@ export function parseDatasetDumps(output: string): Record<string, string>[] {
     if (!m || !cur) continue;
     const [, , , , v = '', keyword = ''] = m;
     const value = v.startsWith('[') ? v.slice(1, v.lastIndexOf(']')) : v === '(no value available)' ? '' : v;
-    cur[keyword] = value.trim();
+    cur[keyword] = value.replace(/[\0 ]+$/, '').trim(); // UIs arrive NUL-padded to even length
   }
   return out;
 }
