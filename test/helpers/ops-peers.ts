@@ -212,12 +212,15 @@ export class RawScu {
   abortReceived: { source: number; reason: number } | null = null;
   private associated!: (o: AssociateOutcome) => void;
   private readonly all: ByteCounters[];
+  /** Our TCP port, kept after close (audit lines and /api rows name the peer by it). */
+  readonly localPort: number;
 
   private constructor(
     readonly socket: PeerSocket,
     private readonly o: ScuOptions,
   ) {
     this.counters = newCounters();
+    this.localPort = socket.localPort ?? 0;
     this.all = [this.counters, ...(o.counters ?? [])];
     const reader = new PduReader({
       onPdu: (pdu) => this.onPdu(pdu),
