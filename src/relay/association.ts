@@ -24,6 +24,7 @@ import type { PendingMoves } from './pending-moves.ts';
 import type { CommandSet } from '../dimse/command-set.ts';
 import { LocalService } from './local-service.ts';
 import { SubOperationRelay } from './suboperations.ts';
+import { GetBridge } from './get-bridge.ts';
 import type { LocalHandler, LocalHooks } from './local-handler.ts';
 import { VERIFICATION } from '../dimse/sop-classes.ts';
 import type { AssociationRegistry, TrackedAssociation } from './registry.ts';
@@ -75,7 +76,11 @@ export class Association implements TrackedAssociation {
   private readonly log: Logger;
   private local: LocalHandler | null = null;
   private releaseRequestedBy: Side | null = null;
+  private releaseCollision = false;
+  private releaseAnsweredBy: Side | null = null; // in a collision, the side whose RP came first
   private refusedByPolicy: number[] = [];
+  private bridge: GetBridge | null = null;
+  private bridgePlan: ReturnType<typeof GetBridge.plan> = null;
 
   constructor(
     private readonly deps: AssociationDeps,
@@ -148,9 +153,14 @@ export class Association implements TrackedAssociation {
       onProtocolError: (e: DecodeError) => this.protocolError(side, e),
       send: (buf: Buffer) => {
         if (side === 'caller' && this.local) this.local.forwardData?.(buf);
+        else if (side === 'node' && this.bridge) this.bridge.toCaller(buf);
         else this.legOf(other(side))?.send(buf);
       },
       destinationMaxPdu: () => (side === 'caller' ? (this.local?.destinationMaxPdu?.() ?? this.nodeMaxPdu) : this.callerMaxPdu),
+      outboundPcId: (pcId: number) => (side === 'caller' && this.local?.outboundPcId ? this.local.outboundPcId(pcId) : pcId),
+      onMessageEnd: () => {
+        if (side === 'caller') this.local?.onMessageEnd?.();
+      },
     };
   }
 
@@ -238,7 +248,17 @@ export class Association implements TrackedAssociation {
     const services = allowedServices(config, decision.callingNode.name, node.name) ?? 'all';
     const { proposed, rejected } = filterPresentationContexts(rq.presentationContexts, services, rq.userInformation.roleSelections);
     this.refusedByPolicy = rejected;
-    if (proposed.length === 0) {
+    let toNode = proposed;
+    if (node.bridgeGetToMove) {
+      // The caller's C-GET is served with C-MOVE: the gateway answers the storage contexts itself.
+      this.bridgePlan = GetBridge.plan(rq, proposed);
+      if (this.bridgePlan) {
+        toNode = this.bridgePlan.plan.proposed;
+        this.bridge = new GetBridge(decision.callingNode.name, (buf) => void this.caller.send(buf), () => this.callerMaxPdu, this.log);
+        this.commands.bridge = this.bridge;
+      }
+    }
+    if (toNode.length === 0) {
       // Nothing left to ask the node for: answer with every context refused, as the node would.
       this.state = 'local';
       this.local = new LocalService(this.localHooks(), rq, node.name, () => ({ result: 3 }));
@@ -266,7 +286,8 @@ export class Association implements TrackedAssociation {
     this.node = new Leg('node', socket, pump, this.legEvents(), MAX_CONTROL_PDU_LENGTH);
     this.node.peer = this.caller;
     this.caller.peer = this.node;
-    const nodeRq = buildNodeRq(rq, node, proposed, config.limits.maxPduLength);
+    const nodeRq = buildNodeRq(rq, node, toNode, config.limits.maxPduLength);
+    if (this.bridgePlan) nodeRq.userInformation.roleSelections = this.bridgePlan.plan.roleSelections;
     this.nodeRq = nodeRq;
     this.state = 'Sta5';
     this.node.send(encodePdu(nodeRq));
@@ -278,8 +299,10 @@ export class Association implements TrackedAssociation {
     this.stopArtim();
     const rq = this.callerRq!;
     const cap = this.deps.config.limits.maxPduLength;
-    const ac = buildCallerAc(rq, nodeAc, this.refusedByPolicy, cap);
-    this.contexts = acceptedContexts(this.nodeRq!, nodeAc);
+    let ac = buildCallerAc(rq, nodeAc, this.refusedByPolicy, cap);
+    if (this.bridge && this.bridgePlan) ac = this.bridge.completeAc(ac, this.bridgePlan.gets, this.bridgePlan.storage);
+    // Keyed by the caller's ids: the same ids the node negotiated, plus the bridge's storage contexts.
+    this.contexts = acceptedContexts(rq, ac);
     this.callerMaxPdu = rq.userInformation.maxLength ?? 0;
     this.nodeMaxPdu = nodeAc.userInformation.maxLength ?? 0;
     // What each side was told it may send is what we accept from it (PS3.8 D.1).
@@ -303,18 +326,33 @@ export class Association implements TrackedAssociation {
   }
 
   private onReleaseRq(side: Side, raw: Buffer): void {
-    if (this.state === 'releasing' && this.releaseRequestedBy === side) {
-      return this.protocolError(side, { kind: 'unexpected-pdu', message: 'second A-RELEASE-RQ' });
+    if (this.state === 'releasing') {
+      if (this.releaseRequestedBy === side || this.releaseCollision) {
+        return this.protocolError(side, { kind: 'unexpected-pdu', message: 'second A-RELEASE-RQ' });
+      }
+      // Both sides asked (PS3.8 release collision, Sta9-Sta12): relay it; each side answers in turn.
+      this.releaseCollision = true;
+    } else {
+      this.releaseRequestedBy = side;
+      this.state = 'releasing';
     }
-    // A collision (both sides asked) is relayed as is; each side then gets the other's RP.
-    this.releaseRequestedBy = this.state === 'releasing' ? this.releaseRequestedBy : side;
-    this.state = 'releasing';
     this.legOf(other(side))?.send(raw);
     this.startArtim('no A-RELEASE-RP');
   }
 
   private onReleaseRp(side: Side, raw: Buffer): void {
-    if (this.releaseRequestedBy === side) {
+    if (this.releaseCollision) {
+      if (this.releaseAnsweredBy === side) {
+        return this.protocolError(side, { kind: 'unexpected-pdu', message: 'second A-RELEASE-RP' });
+      }
+      if (this.releaseAnsweredBy === null) {
+        // First RP of a collision: the other side still owes its own RP, so nothing ends yet.
+        this.releaseAnsweredBy = side;
+        this.legOf(other(side))?.send(raw);
+        this.startArtim('no A-RELEASE-RP');
+        return;
+      }
+    } else if (this.releaseRequestedBy === side) {
       return this.protocolError(side, { kind: 'unexpected-pdu', message: 'A-RELEASE-RP from the side that requested release' });
     }
     this.stopArtim();
