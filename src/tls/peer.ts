@@ -60,7 +60,7 @@ export function parseSubjectAltName(s: string | undefined): { type: string; valu
 }
 
 /** Node prints IPv6 SANs uncompressed (0:0:0:0:0:0:0:1); use the canonical form (::1). */
-function canonicalIp(ip: string): string {
+export function canonicalIp(ip: string): string {
   if (!ip.includes(':')) return ip;
   try {
     return new URL(`http://[${ip}]/`).hostname.slice(1, -1);

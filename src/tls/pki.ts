@@ -5,7 +5,7 @@ import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { subjectOf, notAfter, notBefore } from './material.ts';
-import { parseSubjectAltName } from './peer.ts';
+import { canonicalIp, parseSubjectAltName } from './peer.ts';
 import { generateKey, issueCertificate, type IssuedCertificate, type KeyType } from './issue.ts';
 
 export { issueCertificate, generateKey, type IssueOptions, type IssuedCertificate, type KeyType } from './issue.ts';
@@ -167,7 +167,7 @@ const EKU_NAMES: Record<string, string> = {
 
 function describeCertificate(c: X509Certificate, now: Date): string[] {
   const sans = parseSubjectAltName(c.subjectAltName)
-    .map((s) => `${s.type === 'IP Address' ? 'IP' : s.type}:${s.value}`)
+    .map((s) => (s.type === 'IP Address' ? `IP:${canonicalIp(s.value)}` : `${s.type}:${s.value}`))
     .join(', ');
   const eku = c.keyUsage;
   return [

@@ -164,12 +164,14 @@ export async function tryHandshake(serverOpts: TlsOptions, clientOpts: Connectio
   return result;
 }
 
+type Pem = { certPem: string; keyPem: string };
+
 /** Client options with a client certificate, trusting `ca`, as a third-party TLS peer would. */
-export function peerClient(cert: IssuedCertificate, ca: IssuedCertificate, extra: ConnectionOptions = {}): ConnectionOptions {
+export function peerClient(cert: Pem, ca: Pick<Pem, 'certPem'>, extra: ConnectionOptions = {}): ConnectionOptions {
   return { cert: cert.certPem, key: cert.keyPem, ca: ca.certPem, servername: 'localhost', ...extra };
 }
 
 /** Server options of a third-party TLS peer (e.g. a PACS) for tests of the gateway's client side. */
-export function peerServer(cert: IssuedCertificate, ca: IssuedCertificate, extra: TlsOptions = {}): TlsOptions {
+export function peerServer(cert: Pem, ca: Pick<Pem, 'certPem'>, extra: TlsOptions = {}): TlsOptions {
   return { cert: cert.certPem, key: cert.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true, ...extra };
 }
