@@ -443,7 +443,7 @@ export async function rawAssociate(
 // ---- scripted acceptor ---------------------------------------------------------------------------
 
 export type ScpAnswer =
-  | { accept: { maxLength: number; decide?: (pc: PresentationContextRq) => string | number } }
+  | { accept: { maxLength: number; decide?: (pc: PresentationContextRq) => string | number; echo?: Buffer } }
   | { reject: [number, number, number] }
   | 'silent';
 
@@ -495,7 +495,10 @@ export async function startRawScp(opts: RawScpOptions = {}): Promise<RawScp> {
           return;
         }
         const decide = a.accept.decide ?? ((pc: PresentationContextRq) => pc.transferSyntaxes[0]!);
-        void peer.sendPdu(acFor(pdu, rq, a.accept.maxLength, decide));
+        const ac = acFor(pdu, rq, a.accept.maxLength, decide);
+        // `echo` replaces AC bytes 10..73, as peers that do not echo the RQ do (dicom-facts 5.1).
+        if (a.accept.echo) ac.reservedEcho = a.accept.echo;
+        void peer.sendPdu(ac);
       } else if (pdu[0] === PDU.RELEASE_RQ && opts.autoRelease !== false) {
         void peer.send(encodePdu({ type: 'A-RELEASE-RP' }));
       } else if (pdu[0] === PDU.ABORT) {
