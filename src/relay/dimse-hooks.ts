@@ -28,6 +28,8 @@ import { responseFor } from '../dimse/messages.ts';
 import { moveDestinationDecision } from '../policy/decide.ts';
 import type { Side } from './leg.ts';
 import type { PendingMove, PendingMoves } from './pending-moves.ts';
+import type { GetBridge } from './get-bridge.ts';
+import { cMoveRqFromGet } from '../dimse/messages.ts';
 
 export const STATUS_MOVE_DESTINATION_UNKNOWN = 0xa801;
 
@@ -52,8 +54,11 @@ export interface RelayedCommandsDeps {
 /** Per relayed association: command inspection plus the C-MOVEs it has pending. */
 export class RelayedCommands {
   readonly counts: Record<string, number> = {};
-  /** Forwarded Message ID -> pending move, for moves this association started. */
-  private readonly moves = new Map<number, PendingMove>();
+  /** Forwarded Message ID -> pending move, for moves this association started; `getClass` set
+   *  when the move serves a bridged C-GET. */
+  private readonly moves = new Map<number, { move: PendingMove; getClass?: string }>();
+  /** Set when the node has bridgeGetToMove and the caller negotiated C-GET. */
+  bridge: GetBridge | null = null;
 
   constructor(private readonly d: RelayedCommandsDeps) {}
 
@@ -65,6 +70,8 @@ export class RelayedCommands {
       this.d.metrics.dimseRequestsTotal.inc({ command: service, node: this.d.node.name });
     }
     if (side === 'caller' && field === COMMAND_FIELD['C-MOVE-RQ']) return this.onMoveRq(pcId, bytes, cs);
+    if (side === 'caller' && field === COMMAND_FIELD['C-GET-RQ'] && this.bridge?.getContexts.has(pcId)) return this.onGetRq(pcId, cs);
+    if (side === 'caller' && field === COMMAND_FIELD['C-STORE-RSP'] && this.bridge?.onCallerStoreRsp(cs)) return { kind: 'answer', reply: [], dataSetFollows: false };
     if (side === 'caller' && field === COMMAND_FIELD['C-CANCEL-RQ']) return this.onCancel(bytes, cs);
     if (side === 'node' && field === COMMAND_FIELD['C-MOVE-RSP']) return this.onMoveRsp(bytes, cs);
     return { kind: 'forward', bytes };
@@ -73,8 +80,9 @@ export class RelayedCommands {
   /** The association ended: its moves end with it (CONTRACT: "a pending move ends with its final
    *  C-MOVE-RSP or its association"). */
   close(): void {
-    for (const m of this.moves.values()) this.d.pendingMoves.end(m.id);
+    for (const { move } of this.moves.values()) this.d.pendingMoves.end(move.id);
     this.moves.clear();
+    this.bridge?.close();
   }
 
   private onMoveRq(pcId: number, bytes: Buffer, cs: CommandSet): InspectResult {
@@ -94,9 +102,10 @@ export class RelayedCommands {
       callerAe: this.d.callingAe,
       callerMessageId: callerId,
       destination: decision.node,
+      bridge: null,
       association: this.d.associationId,
     });
-    this.moves.set(move.id, move);
+    this.moves.set(move.id, { move });
     log.info({ moveId: move.id, callerMessageId: callerId, destination: decision.node.name }, `C-MOVE-RQ to ${node.name}: Move Destination ${dest} rewritten to ${config.aeTitle}`);
     const rewritten = withUint16(withString(cs, TAG.MoveDestination, config.aeTitle), TAG.MessageID, move.id);
     return { kind: 'forward', bytes: encodeCommandSet(rewritten) };
@@ -104,20 +113,47 @@ export class RelayedCommands {
 
   private onCancel(bytes: Buffer, cs: CommandSet): InspectResult {
     const target = messageIdBeingRespondedTo(cs);
-    const move = [...this.moves.values()].find((m) => m.callerMessageId === target);
+    const move = [...this.moves.values()].map((m) => m.move).find((m) => m.callerMessageId === target);
     if (!move) return { kind: 'forward', bytes };
     return { kind: 'forward', bytes: encodeCommandSet(withUint16(cs, TAG.MessageIDBeingRespondedTo, move.id)) };
   }
 
+  /** Bridged C-GET: the node gets a C-MOVE-RQ with the gateway as Move Destination and a
+   *  gateway-unique Message ID; the identifier data set follows unchanged. */
+  private onGetRq(pcId: number, cs: CommandSet): InspectResult {
+    const bridge = this.bridge!;
+    const callerId = messageId(cs) ?? 0;
+    const move = this.d.pendingMoves.begin({
+      movingNode: this.d.node.name,
+      callerAe: this.d.callingAe,
+      callerMessageId: callerId,
+      destination: null,
+      bridge,
+      association: this.d.associationId,
+    });
+    const r = cMoveRqFromGet(cs, { messageId: move.id, moveDestination: this.d.config.aeTitle });
+    if (!r.ok) {
+      this.d.pendingMoves.end(move.id);
+      this.d.log.warn(`C-GET-RQ refused: ${r.reason}`);
+      const rsp = responseFor(cs, 0xa900, printable(r.reason))!;
+      return { kind: 'answer', reply: commandToPData(pcId, rsp, this.d.callerMaxPdu()), dataSetFollows: hasDataSet(cs) };
+    }
+    this.moves.set(move.id, { move, getClass: bridge.getContexts.get(pcId) });
+    this.d.log.info({ moveId: move.id, callerMessageId: callerId }, `C-GET-RQ bridged: C-MOVE-RQ to ${this.d.node.name} with destination ${this.d.config.aeTitle}`);
+    return { kind: 'forward', bytes: r.bytes };
+  }
+
   private onMoveRsp(bytes: Buffer, cs: CommandSet): InspectResult {
-    const move = this.moves.get(messageIdBeingRespondedTo(cs) ?? -1);
-    if (!move) return { kind: 'forward', bytes };
+    const entry = this.moves.get(messageIdBeingRespondedTo(cs) ?? -1);
+    if (!entry) return { kind: 'forward', bytes };
+    const { move, getClass } = entry;
     const st = status(cs);
     if (!isPending(st)) {
       this.moves.delete(move.id);
       this.d.pendingMoves.end(move.id);
-      this.d.log.info({ moveId: move.id, status: st, relayed: move.relayed }, 'C-MOVE finished');
+      this.d.log.info({ moveId: move.id, status: st, relayed: move.relayed }, getClass ? 'bridged C-GET finished' : 'C-MOVE finished');
     }
+    if (getClass && this.bridge) return { kind: 'forward', bytes: this.bridge.getRspFromMoveRsp(cs, getClass, move.callerMessageId) };
     return { kind: 'forward', bytes: encodeCommandSet(withUint16(cs, TAG.MessageIDBeingRespondedTo, move.callerMessageId)) };
   }
 }

@@ -42,6 +42,10 @@ export interface LocalHandler {
   /** Data-set bytes of a command the handler answered 'forward' to. */
   forwardData?(buf: Buffer): void;
   destinationMaxPdu?(): number;
+  /** Presentation context id for forwarded PDVs (bridged C-GET sub-operations change it). */
+  outboundPcId?(pcId: number): number;
+  /** A forwarded message has been passed on whole. */
+  onMessageEnd?(): void;
   /** The association is over: close whatever the handler opened. */
   close?(): void;
 }

@@ -4,6 +4,7 @@
 // ID Being Responded To) map back to exactly one caller even when callers' own IDs clash. Shared
 // by every association and kept across config reloads.
 import type { NodeConfig } from '../config/types.ts';
+import type { BridgeTarget } from './get-bridge.ts';
 
 export interface SubOperationCounts {
   completed: number;
@@ -18,7 +19,10 @@ export interface PendingMove {
   /** The caller's Calling AE title and its own Message ID, restored on the way back. */
   readonly callerAe: string;
   readonly callerMessageId: number;
-  readonly destination: NodeConfig;
+  /** Where the sub-operations go: a destination node (rewriteMoveDestination), or back onto the
+   *  caller's own association as C-GET sub-operations (bridgeGetToMove). */
+  readonly destination: NodeConfig | null;
+  readonly bridge: BridgeTarget | null;
   /** The caller's association, for logs. */
   readonly association: string;
   readonly startedAt: number;

@@ -27,6 +27,10 @@ export interface PumpHooks {
   send(buf: Buffer): void;
   /** The other leg's receive limit (its Maximum Length, 0 = unlimited). */
   destinationMaxPdu(): number;
+  /** Presentation context id to use on the other leg (differs only when bridging C-GET). */
+  outboundPcId?(pcId: number): number;
+  /** A forwarded message (command and any data set) has been passed on whole. */
+  onMessageEnd?(): void;
 }
 
 type PdvMode = 'command' | 'data' | 'drop';
@@ -69,7 +73,8 @@ export class PDataPump implements FramerHandler {
     } else {
       this.mode = 'data';
       // One PDV per outbound PDU: PDU length = PDV item (4-byte length + 2 header bytes + fragment).
-      this.hooks.send(Buffer.concat([encodePDataHeader(fragmentLength + 6), encodePdvHeader(fragmentLength, pcId, false, isLast)]));
+      const out = this.hooks.outboundPcId ? this.hooks.outboundPcId(pcId) : pcId;
+      this.hooks.send(Buffer.concat([encodePDataHeader(fragmentLength + 6), encodePdvHeader(fragmentLength, out, false, isLast)]));
     }
   }
 
@@ -87,6 +92,7 @@ export class PDataPump implements FramerHandler {
     if (ev === null) return;
     if (ev.kind === 'error') return this.fail({ kind: 'invalid-pdu-parameter-value', message: ev.message });
     if (ev.kind === 'data-end') {
+      if (!this.swallowing) this.hooks.onMessageEnd?.();
       this.swallowing = false;
       return;
     }
@@ -97,7 +103,9 @@ export class PDataPump implements FramerHandler {
       this.swallowing = action.dataSetFollows;
       return;
     }
-    for (const pdu of commandToPData(this.pcId, action.bytes, this.hooks.destinationMaxPdu())) this.hooks.send(pdu);
+    const out = this.hooks.outboundPcId ? this.hooks.outboundPcId(this.pcId) : this.pcId;
+    for (const pdu of commandToPData(out, action.bytes, this.hooks.destinationMaxPdu())) this.hooks.send(pdu);
+    if (!ev.hasDataSet) this.hooks.onMessageEnd?.();
   }
 
   onPDataEnd(): void {}

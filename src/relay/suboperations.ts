@@ -13,6 +13,7 @@ import { describeReject } from '../ul/codes.ts';
 import {
   COMMAND_FIELD,
   TAG,
+  affectedSopClassUid,
   commandField,
   hasDataSet,
   isResponse,
@@ -35,6 +36,7 @@ import { PDataPump, type CommandAction } from './pump.ts';
 import { acceptedContexts, echoFieldsOf, PC_RESULT, type AcceptedContext } from './negotiation.ts';
 import type { LocalHandler, LocalHooks } from './local-handler.ts';
 import type { PendingMove, PendingMoves } from './pending-moves.ts';
+import type { BridgeStore, BridgeTarget } from './get-bridge.ts';
 import { printable } from './dimse-hooks.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../version.ts';
 
@@ -59,7 +61,10 @@ interface Destination {
 
 export class SubOperationRelay implements LocalHandler {
   private readonly dests = new Map<string, Destination>();
+  private readonly bridges = new Set<BridgeTarget>();
   private current: Destination | null = null;
+  private currentBridge: BridgeStore | null = null;
+  private accepted = new Map<number, AcceptedContext>();
   /** N's Message ID of a relayed C-STORE-RQ -> its move, to count the destination's answer. */
   private readonly inFlight = new Map<number, PendingMove>();
   private established = false;
@@ -76,30 +81,40 @@ export class SubOperationRelay implements LocalHandler {
   async accept(): Promise<void> {
     const pending = this.moves.forNode(this.movingNode.name);
     for (const m of pending) {
-      if (this.dests.has(m.destination.name)) continue;
+      if (m.bridge) this.bridges.add(m.bridge);
+      if (!m.destination || this.dests.has(m.destination.name)) continue;
       this.dests.set(m.destination.name, this.newDestination(m.destination));
     }
     this.h.log.info(
-      { movingNode: this.movingNode.name, pendingMoves: pending.map((m) => m.id), destinations: [...this.dests.keys()] },
+      { movingNode: this.movingNode.name, pendingMoves: pending.map((m) => m.id), destinations: [...this.dests.keys()], bridgedGets: this.bridges.size },
       'C-MOVE sub-operation association: connecting to the move destinations',
     );
     const results = await Promise.all([...this.dests.values()].map((d) => this.open(d)));
     if (this.closed) return;
     const usable = [...this.dests.values()].filter((d) => d.state === 'ready');
-    if (usable.length === 0) {
+    const bridges = [...this.bridges].filter((b) => b.open);
+    if (usable.length === 0 && bridges.length === 0) {
       const why = results.filter((r) => r !== null).join('; ') || 'no pending C-MOVE';
       return this.h.reject(2, 3, 1, 'node-unreachable', `no move destination for ${this.movingNode.name}'s sub-operations: ${why}`);
     }
-    // Towards N, a context is accepted only when every destination accepted it with the same
-    // transfer syntax: any C-STORE on it can then go to whichever move it belongs to, unchanged.
+    // Towards N, a context is accepted only when every target (destination association or bridged
+    // C-GET caller) takes it with the same transfer syntax: any C-STORE on it can then go to
+    // whichever move it belongs to, unchanged.
     const contexts = this.rq.presentationContexts.map((pc) => {
       if (pc.abstractSyntax === VERIFICATION) return { id: pc.id, result: PC_RESULT.acceptance, transferSyntax: pc.transferSyntaxes[0] ?? '1.2.840.10008.1.2' };
-      const answers = usable.map((d) => d.ac!.presentationContexts.find((x) => x.id === pc.id));
-      const first = answers[0];
-      const same = first && first.result === PC_RESULT.acceptance && answers.every((a) => a && a.result === PC_RESULT.acceptance && a.transferSyntax === first.transferSyntax);
-      return same ? { id: pc.id, result: PC_RESULT.acceptance, transferSyntax: first.transferSyntax } : { id: pc.id, result: first?.result || PC_RESULT.noReason, transferSyntax: pc.transferSyntaxes[0] ?? '' };
+      const choices: (string | null)[] = [
+        ...usable.map((d) => {
+          const a = d.ac!.presentationContexts.find((x) => x.id === pc.id);
+          return a && a.result === PC_RESULT.acceptance ? a.transferSyntax : null;
+        }),
+        ...bridges.map((b) => b.transferSyntaxFor(pc.abstractSyntax, pc.transferSyntaxes)),
+      ];
+      const first = choices[0];
+      return first && choices.every((c) => c === first)
+        ? { id: pc.id, result: PC_RESULT.acceptance, transferSyntax: first }
+        : { id: pc.id, result: PC_RESULT.transferSyntaxesNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
     });
-    const ownMax = usable.reduce((m, d) => minLimit(m, d.maxPdu), 0);
+    const ownMax = [...usable.map((d) => d.maxPdu), ...bridges.map((b) => b.receiveMax())].reduce(minLimit, 0);
     const ac: AAssociateAc = {
       type: 'A-ASSOCIATE-AC',
       protocolVersion: 1,
@@ -114,7 +129,8 @@ export class SubOperationRelay implements LocalHandler {
         otherItems: [],
       },
     };
-    this.h.setContexts(acceptedContexts(this.rq, ac), this.rq.userInformation.maxLength ?? 0, ownMax);
+    this.accepted = acceptedContexts(this.rq, ac);
+    this.h.setContexts(this.accepted, this.rq.userInformation.maxLength ?? 0, ownMax);
     this.established = true;
     this.h.send(encodePdu(ac));
     this.h.accepted();
@@ -155,9 +171,10 @@ export class SubOperationRelay implements LocalHandler {
       }
       move = pending[0]!;
     }
-    const dest = this.dests.get(move.destination.name);
+    if (move.bridge) return this.toBridge(pcId, cs, move, move.bridge);
+    const dest = move.destination ? this.dests.get(move.destination.name) : undefined;
     if (!dest || dest.state !== 'ready' || !dest.contexts.has(pcId)) {
-      return this.refuse(pcId, cs, STATUS_OUT_OF_RESOURCES, `move destination ${move.destination.name} is not connected on this association`);
+      return this.refuse(pcId, cs, STATUS_OUT_OF_RESOURCES, `move destination ${move.destination?.name ?? '?'} is not connected on this association`);
     }
     this.h.countRequest('C-STORE', dest.node.name);
     this.inFlight.set(messageId(cs) ?? 0, move);
@@ -168,12 +185,50 @@ export class SubOperationRelay implements LocalHandler {
     return { kind: 'forward', bytes: encodeCommandSet(restored) };
   }
 
+  /** A sub-operation of a bridged C-GET: onto the caller's own association, its answer back to N. */
+  private toBridge(pcId: number, cs: CommandSet, move: PendingMove, bridge: BridgeTarget): CommandAction {
+    const ctx = this.accepted.get(pcId);
+    const sopClass = affectedSopClassUid(cs) ?? ctx?.abstractSyntax ?? '';
+    const store = bridge.beginStore(cs, sopClass, ctx?.transferSyntax ?? '', (rsp) => this.answerFromBridge(pcId, cs, move, rsp));
+    if ('why' in store) return this.refuse(pcId, cs, STATUS_OUT_OF_RESOURCES, store.why);
+    this.h.countRequest('C-STORE', bridge.callerNode);
+    this.current = null;
+    this.currentBridge = store;
+    return { kind: 'forward', bytes: store.command };
+  }
+
+  private answerFromBridge(pcId: number, rq: CommandSet, move: PendingMove, rsp: CommandSet | null): void {
+    if (this.closed) return;
+    let bytes: Buffer;
+    if (rsp === null) {
+      move.relayed.failed++;
+      bytes = responseFor(rq, STATUS_OUT_OF_RESOURCES, 'C-GET caller went away')!;
+    } else {
+      const cls = statusClass(status(rsp) ?? 0xffff);
+      if (cls === 'success') move.relayed.completed++;
+      else if (cls === 'warning') move.relayed.warning++;
+      else move.relayed.failed++;
+      bytes = encodeCommandSet(withUint16(rsp, TAG.MessageIDBeingRespondedTo, messageId(rq) ?? 0));
+    }
+    this.h.send(Buffer.concat(commandToPData(pcId, bytes, this.h.callerMaxPdu())));
+  }
+
+  outboundPcId(pcId: number): number {
+    return this.currentBridge ? this.currentBridge.pcId : pcId;
+  }
+
+  onMessageEnd(): void {
+    this.currentBridge?.end();
+    this.currentBridge = null;
+  }
+
   forwardData(buf: Buffer): void {
-    this.current?.leg?.send(buf);
+    if (this.currentBridge) this.currentBridge.send(buf);
+    else this.current?.leg?.send(buf);
   }
 
   destinationMaxPdu(): number {
-    return this.current?.maxPdu ?? 0;
+    return this.currentBridge ? this.currentBridge.maxPdu : (this.current?.maxPdu ?? 0);
   }
 
   close(): void {
