@@ -205,6 +205,9 @@ export class Association implements TrackedAssociation {
     if (rq.applicationContextName !== APPLICATION_CONTEXT) {
       return this.reject(1, 1, 2, 'not-allowed', `application context ${rq.applicationContextName} not supported`);
     }
+    if (tooSmall(rq.userInformation.maxLength)) {
+      return this.protocolError('caller', { kind: 'invalid-pdu-parameter-value', message: `Maximum Length ${rq.userInformation.maxLength} is too small to carry any PDV` });
+    }
     const { config, registry } = this.deps;
     const decision = decideAssociation(
       {
@@ -298,6 +301,9 @@ export class Association implements TrackedAssociation {
   private onNodeAc(nodeAc: AAssociateAc): void {
     this.stopArtim();
     const rq = this.callerRq!;
+    if (tooSmall(nodeAc.userInformation.maxLength)) {
+      return this.protocolError('node', { kind: 'invalid-pdu-parameter-value', message: `Maximum Length ${nodeAc.userInformation.maxLength} is too small to carry any PDV` });
+    }
     const cap = this.deps.config.limits.maxPduLength;
     let ac = buildCallerAc(rq, nodeAc, this.refusedByPolicy, cap);
     if (this.bridge && this.bridgePlan) ac = this.bridge.completeAc(ac, this.bridgePlan.gets, this.bridgePlan.storage);
@@ -440,8 +446,11 @@ export class Association implements TrackedAssociation {
     if (this.finished && this.state === 'Sta13') return;
     this.callerPump.kill();
     this.nodePump?.kill();
-    const reason = ABORT_REASON_FOR[e.kind];
-    this.log.warn({ from: side, kind: e.kind }, `protocol error from ${side}: ${e.message}; sending A-ABORT`);
+    // A handler that threw is our bug, not the peer's: abort with "reason not specified" and say so.
+    const ourBug = (e as { handlerError?: unknown }).handlerError;
+    const reason = ourBug ? 0 : ABORT_REASON_FOR[e.kind];
+    if (ourBug) this.log.error({ err: ourBug }, `internal error while relaying: ${e.message}; aborting this association`);
+    else this.log.warn({ from: side, kind: e.kind }, `protocol error from ${side}: ${e.message}; sending A-ABORT`);
     this.deps.metrics.protocolErrorsTotal.inc({ listener: this.deps.listener.name, kind: e.kind });
     const offender = this.legOf(side);
     offender?.send(encodePdu({ type: 'A-ABORT', source: 2, reason }));
@@ -628,6 +637,11 @@ export class Association implements TrackedAssociation {
     );
     this.log.info({ outcome, bytesToNode: this.bytesToNode, bytesToCaller: this.bytesToCaller, dimse: this.dimse, durationMs }, `association ${outcome}`);
   }
+}
+
+/** A Maximum Length below 64 leaves no room for a command fragment (PS3.8 D.1: 0 means unlimited). */
+function tooSmall(maxLength: number | undefined): boolean {
+  return maxLength !== undefined && maxLength > 0 && maxLength < 64;
 }
 
 function other(side: Side): Side {
