@@ -325,7 +325,6 @@ export class Gateway {
       metrics: this.metrics,
       config: () => this.cfg,
       ready: () => this.phase === 'ready' && [...this.listeners.values()].every((l) => l.bound),
-      phase: () => (this.phase === 'ready' ? 'ready' : this.phase === 'starting' ? 'starting' : 'draining'),
       // Without it /readyz and the status page call a draining gateway 'starting'.
       phase: () => (this.phase === 'draining' || this.phase === 'stopped' ? 'draining' : this.phase),
       associations: () => this.registry.infos(),
