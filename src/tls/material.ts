@@ -244,7 +244,11 @@ export async function checkTlsMaterial(tls: TlsConfig, now: Date = new Date()): 
     out.push(...validityFindings(leaf, now, 'certificate', tls.cert));
     out.push(...usageFindings(leaf, tls.cert));
   }
-  for (const c of chain) out.push(...validityFindings(c, now, 'intermediate certificate', tls.cert));
+  for (const c of chain) {
+    out.push(...validityFindings(c, now, 'intermediate certificate', tls.cert));
+    // OpenSSL refuses a chain through a non-CA certificate, so peers would too.
+    if (!c.ca) out.push(finding('error', `intermediate certificate "${subjectOf(c)}" in the cert file is not a CA (basicConstraints CA:true missing)`, tls.cert));
+  }
   for (const ca of cas ?? []) {
     out.push(...validityFindings(ca, now, 'CA certificate', tls.ca));
     if (!ca.ca) {

@@ -55,8 +55,14 @@ function peerFileBase(ae: string): string {
  * Identity binding uses the CN (= AE title, `certificate.commonName`) anyway.
  */
 export function peerDnsName(ae: string): string | undefined {
-  const l = ae.trim().toLowerCase();
-  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l) ? l : undefined;
+  return hostName(ae);
+}
+
+/** The lowercased name if it is a DNS host name (LDH labels), else undefined. */
+function hostName(name: string): string | undefined {
+  const l = name.trim().toLowerCase();
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  return l.length <= 253 && isIP(l) === 0 && l.split('.').every((x) => label.test(x)) ? l : undefined;
 }
 
 async function writePair(dir: string, base: string, issued: IssuedCertificate, written: string[]): Promise<void> {
@@ -102,7 +108,8 @@ export async function certsInit(opts: CertsInitOptions): Promise<{ written: stri
   const ca = await issueCertificate({ commonName: `${gatewayName} dev CA`, organization: ORG, ca: true, keyPem: keyOf(0) });
   await writePair(dir, 'ca', ca, written);
 
-  const gatewayDns = [...new Set([gatewayName.toLowerCase(), 'localhost'])].filter((n) => isIP(n) === 0);
+  // Same rule as peers: a gateway name like MY_GATEWAY is a CN only, not a DNS SAN.
+  const gatewayDns = [...new Set([hostName(gatewayName), 'localhost'])].filter((n): n is string => n !== undefined);
   const gateway = await issueCertificate({
     commonName: gatewayName,
     organization: ORG,

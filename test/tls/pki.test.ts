@@ -79,6 +79,8 @@ describe('certsInit', () => {
     assert.match(orthanc.subjectAltName ?? '', /^DNS:orthanc, DNS:localhost, /);
     assert.equal(peerDnsName('PACS-1'), 'pacs-1');
     assert.equal(peerDnsName('CLOUD_AI'), undefined);
+    assert.equal(peerDnsName('ai.example.org'), 'ai.example.org');
+    assert.equal(peerDnsName('10.0.0.1'), undefined);
   });
 
   test('serial numbers: 16 random positive bytes, all different', async () => {
