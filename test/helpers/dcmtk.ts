@@ -14,6 +14,13 @@ export type { Stunnel, StunnelClientOptions, StunnelServerOptions } from './stun
 
 export const LOOPBACK = '127.0.0.1';
 
+/**
+ * Environment for DCMTK processes. DCMTK leaves Nagle on unless TCP_NODELAY=1 is set (dul.cc),
+ * which costs ~40-80 ms per small C-STORE on loopback (200 instances: 16 s instead of ~2 s).
+ * An explicit TCP_NODELAY in the test environment wins.
+ */
+export const DCMTK_ENV: NodeJS.ProcessEnv = { ...process.env, TCP_NODELAY: process.env.TCP_NODELAY ?? '1' };
+
 /** DCMTK TLS: `+tls key cert +cf ca` plus a profile flag (3.6.7 default +py = BCP 195 non-downgrading). */
 export interface DcmtkTls {
   key: string;
@@ -121,6 +128,7 @@ export interface ScuOptions {
   extraArgs?: string[];
   timeoutMs?: number; // default 60 s
   verbose?: boolean; // -v (default true: responses and data sets are parsed from it)
+  netns?: string; // run inside this network namespace (`ip netns exec`), e.g. a client behind NAT
 }
 
 export interface ScuResult extends RunResult {
@@ -135,7 +143,9 @@ function common(o: ScuOptions, defaultAet: string): string[] {
 }
 
 async function scu(cmd: string, args: string[], o: ScuOptions): Promise<ScuResult> {
-  const r = await run(cmd, args, { timeoutMs: o.timeoutMs ?? 60_000 });
+  const r = o.netns
+    ? await run('ip', ['netns', 'exec', o.netns, cmd, ...args], { timeoutMs: o.timeoutMs ?? 60_000 })
+    : await run(cmd, args, { timeoutMs: o.timeoutMs ?? 60_000 });
   const output = `${r.stdout}${r.stderr}`;
   return { ...r, output, ok: r.code === 0, reject: parseAssociationReject(output), failure: parseAssociationFailure(output) };
 }
@@ -311,7 +321,7 @@ export async function storescp(o: StorescpOptions = {}): Promise<RunningStorescp
     String(port),
   ];
   // storescp stays single-process (no --fork): one association at a time, all output here.
-  const daemon = spawnDaemon('storescp', 'storescp', args);
+  const daemon = spawnDaemon('storescp', 'storescp', args, { env: DCMTK_ENV });
   const stop = async (): Promise<void> => {
     await daemon.stop(3000);
     await own?.cleanup();

@@ -145,7 +145,9 @@ export async function startOrthanc(o: OrthancOptions = {}): Promise<RunningOrtha
   };
   const configPath = join(dir, 'orthanc.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const daemon = spawnDaemon('orthanc', 'Orthanc', [configPath], { cwd: dir });
+  // Orthanc's DICOM side is DCMTK, which keeps Nagle on unless TCP_NODELAY=1 (see dcmtk.ts).
+  const env = { ...process.env, TCP_NODELAY: process.env.TCP_NODELAY ?? '1' };
+  const daemon = spawnDaemon('orthanc', 'Orthanc', [configPath], { cwd: dir, env });
   const baseUrl = `http://127.0.0.1:${httpPort}`;
 
   const stop = async (): Promise<void> => {
