@@ -59,9 +59,13 @@ export class Listener {
     };
     if (this.tlsOptions) {
       const server = tls.createServer({ ...this.tlsOptions, handshakeTimeout: this.hooks.handshakeTimeoutMs() });
+      // A TLS socket that Node destroys for a bad client certificate has lost its address by the
+      // time tlsClientError fires, so the raw socket's address is noted at connect.
+      const peers = new WeakMap<net.Socket, string>();
       // 'connection' fires for the raw TCP socket before the handshake: allowFrom is checked there.
       server.on('connection', (socket: net.Socket) => {
         socket.on('error', () => {});
+        peers.set(socket, peerOf(socket).text);
         gate(socket);
       });
       server.on('secureConnection', (socket: tls.TLSSocket) => {
@@ -69,7 +73,9 @@ export class Listener {
         this.hooks.onConnection(socket, this.hooks.peerIdentity(socket));
       });
       server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-        this.hooks.onTlsFailure(err, peerOf(socket).text);
+        const raw = (socket as unknown as { _parent?: net.Socket })._parent;
+        const peer = socket.remoteAddress ? peerOf(socket).text : ((raw && peers.get(raw)) ?? peerOf(socket).text);
+        this.hooks.onTlsFailure(verifyErrorOf(socket) ?? err, peer);
         socket.destroy();
       });
       this.server = server;
@@ -115,4 +121,16 @@ export class Listener {
 
 export function listenerKey(c: ListenerConfig): string {
   return `${c.host}:${c.port}:${c.tls ? 'tls' : 'plain'}:${c.tls ? `${c.requireClientCert}:${c.profile ?? ''}` : ''}`;
+}
+
+/**
+ * A client certificate that fails verification (unknown CA, expired) passes OpenSSL's handshake;
+ * Node then checks it, stores the verify code in `authorizationError` and destroys the socket, so
+ * tlsClientError only says ECONNRESET. The code is what an admin needs to see.
+ */
+function verifyErrorOf(socket: tls.TLSSocket): Error | null {
+  const v: unknown = socket.authorizationError;
+  if (v === undefined || v === null || v === '') return null;
+  const code = v instanceof Error ? ((v as NodeJS.ErrnoException).code ?? v.message) : String(v);
+  return Object.assign(new Error(`client certificate rejected: ${code}`), { code });
 }
