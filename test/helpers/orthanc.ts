@@ -206,12 +206,20 @@ export async function startOrthanc(o: OrthancOptions = {}): Promise<RunningOrtha
     instanceIds,
     countInstances,
     async instances() {
-      const out: OrthancInstanceInfo[] = [];
-      for (const id of await instanceIds()) {
-        const tags = await rest<Record<string, string>>(`/instances/${id}/simplified-tags`);
-        out.push({ id, sopInstanceUid: tags.SOPInstanceUID ?? '', studyUid: tags.StudyInstanceUID ?? '', seriesUid: tags.SeriesInstanceUID ?? '' });
+      // One call: ?expand carries each instance's main tags; series/study come from the parents.
+      const list = await rest<{ ID: string; ParentSeries: string; MainDicomTags: Record<string, string> }[]>('/instances?expand');
+      const series = new Map<string, { study: string; uid: string }>();
+      for (const s of await rest<{ ID: string; ParentStudy: string; MainDicomTags: Record<string, string> }[]>('/series?expand')) {
+        series.set(s.ID, { study: s.ParentStudy, uid: s.MainDicomTags.SeriesInstanceUID ?? '' });
       }
-      return out;
+      const studies = new Map<string, string>();
+      for (const st of await rest<{ ID: string; MainDicomTags: Record<string, string> }[]>('/studies?expand')) {
+        studies.set(st.ID, st.MainDicomTags.StudyInstanceUID ?? '');
+      }
+      return list.map((i) => {
+        const se = series.get(i.ParentSeries);
+        return { id: i.ID, sopInstanceUid: i.MainDicomTags.SOPInstanceUID ?? '', seriesUid: se?.uid ?? '', studyUid: studies.get(se?.study ?? '') ?? '' };
+      });
     },
     file,
     async lookupInstance(uid) {
@@ -219,11 +227,17 @@ export async function startOrthanc(o: OrthancOptions = {}): Promise<RunningOrtha
       return hits.find((h) => h.Type === 'Instance')?.ID;
     },
     async datasetHashes() {
+      const list = await rest<{ ID: string; MainDicomTags: Record<string, string> }[]>('/instances?expand');
       const out = new Map<string, string>();
-      for (const id of await instanceIds()) {
-        const tags = await rest<Record<string, string>>(`/instances/${id}/simplified-tags`);
-        out.set(tags.SOPInstanceUID ?? id, datasetSha256OfBuffer(await file(id)));
-      }
+      // A few downloads in flight: one at a time costs seconds for hundreds of instances.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < list.length) {
+          const i = list[next++]!;
+          out.set(i.MainDicomTags.SOPInstanceUID ?? i.ID, datasetSha256OfBuffer(await file(i.ID)));
+        }
+      };
+      await Promise.all(Array.from({ length: 6 }, worker));
       return out;
     },
     async clear() {

@@ -203,6 +203,9 @@ describe('Orthanc', () => {
     assertSameHashes(explicitFiles, await orthanc.datasetHashes());
     const id = await orthanc.lookupInstance(explicitFiles[0]!.sopInstanceUid);
     assert.ok(id);
+    const listed = await orthanc.instances();
+    assert.deepEqual(listed.map((i) => i.sopInstanceUid).sort(), explicitFiles.map((i) => i.sopInstanceUid).sort());
+    assert.ok(listed.every((i) => i.studyUid === explicitFiles[0]!.studyUid && i.seriesUid === explicitFiles[0]!.seriesUid));
   });
 
   test('findscu finds the study', async () => {
