@@ -473,13 +473,19 @@ export class Association implements TrackedAssociation {
       const why = err ? err.message : 'connection closed';
       this.log.info({ from: side }, `${side} connection lost in ${this.state}: ${why}`);
       const otherLeg = this.legOf(other(side));
-      if (otherLeg && this.state !== 'Sta2') {
-        otherLeg.send(encodePdu({ type: 'A-ABORT', source: 2, reason: 0 }));
-        otherLeg.end();
+      if (side === 'node' && this.state === 'Sta5') {
+        // The node closed without answering the RQ: for the caller that is a node that did not
+        // answer, a transient reject like a failed connect or ARTIM (CONTRACT 2/3/1), not an A-ABORT.
+        this.reject(2, 3, 1, 'node-unreachable', `node ${this.nodeConfig?.name} closed the connection without answering the A-ASSOCIATE-RQ: ${why}`);
+      } else {
+        if (otherLeg && this.state !== 'Sta2') {
+          otherLeg.send(encodePdu({ type: 'A-ABORT', source: 2, reason: 0 }));
+          otherLeg.end();
+        }
+        const before = this.state === 'Sta2' || this.state === 'connecting' || this.state === 'Sta5';
+        this.enterSta13();
+        this.finish(before ? 'failed' : 'aborted', `${side} connection lost: ${why}`);
       }
-      const before = this.state === 'Sta2' || this.state === 'connecting' || this.state === 'Sta5';
-      this.enterSta13();
-      this.finish(before ? 'failed' : 'aborted', `${side} connection lost: ${why}`);
     }
     const nodeDone = !this.node || this.node.closedFlag;
     if (this.caller.closedFlag && nodeDone) {
