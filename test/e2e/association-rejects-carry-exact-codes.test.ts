@@ -13,6 +13,7 @@ import {
   PDU,
   STUDY_ROOT_FIND,
   VERIFICATION,
+  abortBytes,
   rawAssociate,
   rjBytes,
   startRawScp,
@@ -24,6 +25,8 @@ const ARTIM_MS = 600;
 let archive: RawScp;
 let silent: RawScp;
 let rejector: RawScp;
+let closer: RawScp;
+let aborter: RawScp;
 let gw: RunningGateway;
 const open: RawPeer[] = [];
 
@@ -31,6 +34,8 @@ before(async () => {
   archive = await startRawScp();
   silent = await startRawScp({ answer: () => 'silent' });
   rejector = await startRawScp({ answer: () => ({ reject: [1, 2, 2] }) });
+  closer = await startRawScp({ answer: () => 'close' });
+  aborter = await startRawScp({ answer: () => ({ abort: [0, 0] }) });
   const downPort = await freePort();
   gw = await startE2eGateway({
     nodes: {
@@ -41,10 +46,12 @@ before(async () => {
       DOWN: { port: downPort },
       SILENT: { port: silent.port },
       REJECTOR: { port: rejector.port },
+      CLOSER: { port: closer.port },
+      ABORTER: { port: aborter.port },
     },
     rules: [
       { from: ['SCU'], to: ['ARCHIVE'], services: ['C-ECHO', 'C-STORE'] },
-      { from: ['SCU'], to: ['DOWN', 'SILENT', 'REJECTOR'] },
+      { from: ['SCU'], to: ['DOWN', 'SILENT', 'REJECTOR', 'CLOSER', 'ABORTER'] },
       { from: ['FARAWAY'], to: ['ARCHIVE'] },
     ],
     limits: { artimMs: ARTIM_MS },
@@ -54,7 +61,7 @@ before(async () => {
 after(async () => {
   for (const p of open) p.destroy();
   await gw?.stop();
-  await Promise.all([archive?.stop(), silent?.stop(), rejector?.stop()]);
+  await Promise.all([archive?.stop(), silent?.stop(), rejector?.stop(), closer?.stop(), aborter?.stop()]);
 });
 
 async function expectReject(called: string, calling: string, rj: [number, number, number], metricReason: string | null) {
@@ -104,6 +111,18 @@ test('node accepts TCP but never answers the RQ: 2/3/1 after artimMs', async () 
   assert.equal(silent.requests.length, 1, 'the RQ reached the silent node');
   const node = silent.connections[0]!;
   await Promise.race([node.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('silent node leg not closed')), 3000))]);
+});
+
+test('node closes the connection without answering the RQ: 2/3/1 node-unreachable', async () => {
+  await expectReject('CLOSER', 'SCU', [2, 3, 1], 'node-unreachable');
+  assert.equal(closer.requests.length, 1, 'the RQ reached the node');
+});
+
+test('node answers the RQ with A-ABORT: the caller receives that A-ABORT', async () => {
+  const { peer, answer } = await rawAssociate(gw.port('lan'), { called: 'ABORTER', calling: 'SCU' });
+  open.push(peer);
+  assert.deepEqual(answer, abortBytes(0, 0));
+  await Promise.race([peer.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('not closed after A-ABORT')), 3000))]);
 });
 
 test("the node's own A-ASSOCIATE-RJ is relayed unchanged", async () => {

@@ -445,7 +445,9 @@ export async function rawAssociate(
 export type ScpAnswer =
   | { accept: { maxLength: number; decide?: (pc: PresentationContextRq) => string | number; echo?: Buffer } }
   | { reject: [number, number, number] }
-  | 'silent';
+  | { abort: [number, number] }
+  | 'silent'
+  | 'close';
 
 export interface RawScpOptions {
   answer?: (rq: AAssociateRq) => ScpAnswer;
@@ -490,6 +492,11 @@ export async function startRawScp(opts: RawScpOptions = {}): Promise<RawScp> {
         peerMax = rq.userInformation.maxLength ?? 0;
         const a = (opts.answer ?? (() => acceptAll()))(rq);
         if (a === 'silent') return;
+        if (a === 'close') return void socket.end();
+        if ('abort' in a) {
+          void peer.send(abortBytes(...a.abort)).then(() => socket.end());
+          return;
+        }
         if ('reject' in a) {
           void peer.send(rjBytes(...a.reject)).then(() => socket.end());
           return;
