@@ -18,6 +18,8 @@ import {
   type RawScp,
 } from '../helpers/raw-peer.ts';
 import { status } from '../../src/dimse/command-set.ts';
+import { encodePdu } from '../../src/ul/codec.ts';
+import type { Pdv } from '../../src/ul/types.ts';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -103,4 +105,47 @@ test('caller Maximum Length 0 (unlimited), node 4096: PDUs to the node never exc
   const { scpPeer } = await storeAll([1000, 70 * KB, 3 * MB + 1, 8 * MB], 0, 'c');
   assert.equal(scp.requests[scp.requests.length - 1]!.rq.userInformation.maxLength, 0);
   assert.ok(largestPData(scpPeer.received) <= 4096, `largest PDU to the node ${largestPData(scpPeer.received)}`);
+});
+
+test('several PDVs per PDU, a command split inside element headers, command and data in one PDU: still byte for byte', async () => {
+  scpMax = 16384;
+  const seen = scp.received.length;
+  const { peer, ac } = await rawAssociate(gw.port('lan'), {
+    called: 'ARCHIVE',
+    calling: 'SCU',
+    contexts: [{ id: 1, abstractSyntax: SECONDARY_CAPTURE, transferSyntaxes: [EXPLICIT_LE] }],
+  });
+  assert.equal(ac!.userInformation.maxLength, 16384);
+  const pdv = (isCommand: boolean, isLast: boolean, data: Buffer): Pdv => ({ presentationContextId: 1, isCommand, isLast, data });
+  const pieces = (b: Buffer, n: number) => Array.from({ length: Math.ceil(b.length / n) }, (_, i) => b.subarray(i * n, (i + 1) * n));
+  // Message 1: command in 6-byte fragments (element headers are 8), spread over two PDUs; the
+  // second PDU also carries the whole data set in two PDVs (PS3.8 E.1 allows all of this).
+  const cmd1 = cStoreRq(1, SECONDARY_CAPTURE, '1.2.826.0.1.3680043.9.7433.d.1');
+  const ds1 = makeDataSet(12000, '1.2.826.0.1.3680043.9.7433.d.1', 101);
+  const c = pieces(cmd1, 6);
+  const half = Math.floor(c.length / 2);
+  await peer.send(encodePdu({ type: 'P-DATA-TF', pdvs: c.slice(0, half).map((f) => pdv(true, false, f)) }));
+  await peer.send(
+    encodePdu({
+      type: 'P-DATA-TF',
+      pdvs: [...c.slice(half).map((f, i) => pdv(true, half + i === c.length - 1, f)), pdv(false, false, ds1.subarray(0, 5000)), pdv(false, true, ds1.subarray(5000))],
+    }),
+  );
+  assert.equal(status((await peer.nextMessage()).command), 0);
+  // Message 2: command and first data fragment in one PDU, then two data PDVs per PDU.
+  const cmd2 = cStoreRq(2, SECONDARY_CAPTURE, '1.2.826.0.1.3680043.9.7433.d.2');
+  const ds2 = makeDataSet(40000, '1.2.826.0.1.3680043.9.7433.d.2', 102);
+  const d = pieces(ds2, 4000);
+  await peer.send(encodePdu({ type: 'P-DATA-TF', pdvs: [pdv(true, true, cmd2), pdv(false, false, d[0]!)] }));
+  for (let i = 1; i < d.length; i += 2) {
+    await peer.send(encodePdu({ type: 'P-DATA-TF', pdvs: d.slice(i, i + 2).map((f, j) => pdv(false, i + j === d.length - 1, f)) }));
+  }
+  assert.equal(status((await peer.nextMessage()).command), 0);
+  peer.destroy();
+  const got = scp.received.slice(seen);
+  assert.equal(got.length, 2);
+  assert.deepEqual(got[0]!.commandBytes, cmd1, 'command 1 bytes unchanged');
+  assert.equal(got[0]!.dataSha256, sha256(ds1));
+  assert.deepEqual(got[1]!.commandBytes, cmd2, 'command 2 bytes unchanged');
+  assert.equal(got[1]!.dataSha256, sha256(ds2));
 });
