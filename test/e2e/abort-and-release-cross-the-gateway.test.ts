@@ -6,7 +6,26 @@ import assert from 'node:assert/strict';
 import { startE2eGateway, auditOf, sleep } from '../helpers/e2e.ts';
 import { until } from '../helpers/raw-peer.ts';
 import type { RunningGateway } from '../helpers/gateway.ts';
-import { EXPLICIT_LE, PDU, SECONDARY_CAPTURE, abortBytes, pacedStore, rawAssociate, startRawScp, type RawPeer, type RawScp } from '../helpers/raw-peer.ts';
+import {
+  EXPLICIT_LE,
+  PDU,
+  SECONDARY_CAPTURE,
+  abortBytes,
+  cEchoRq,
+  pacedStore,
+  rawAssociate,
+  rspFor,
+  startRawScp,
+  type RawPeer,
+  type RawScp,
+} from '../helpers/raw-peer.ts';
+import { decodeCommandSet, type CommandSet } from '../../src/dimse/command-set.ts';
+
+function decodeOk(b: Buffer): CommandSet {
+  const r = decodeCommandSet(b);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
 
 const ARTIM_MS = 600;
 const RELEASE_RQ = Buffer.from([PDU.RELEASE_RQ, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
@@ -82,6 +101,22 @@ test('release: RQ and RP relayed unchanged, both connections closed', async () =
   await sleep(20);
   const lines = await auditOf(gw, 'association-released');
   assert.ok(lines.length >= 1);
+});
+
+test('after A-RELEASE-RQ the node may still send P-DATA before its RP, and it reaches the caller', async () => {
+  const { caller, node } = await associate('MANUAL', manualScp);
+  await caller.send(RELEASE_RQ);
+  await node.waitType(PDU.RELEASE_RQ);
+  // PS3.8 Sta8: the acceptor may still send P-DATA before answering the release.
+  const late = rspFor(decodeOk(cEchoRq(9)), 0x0000);
+  await node.sendCommand(1, late, 16384);
+  await node.send(RELEASE_RP);
+  const m = await caller.nextMessage(3000);
+  assert.deepEqual(m.commandBytes, late, 'late response relayed');
+  assert.deepEqual(await caller.waitType(PDU.RELEASE_RP), RELEASE_RP);
+  caller.socket.end();
+  await within(Promise.all([caller.closed, node.closed]), 2000, 'both closed');
+  assert.deepEqual(caller.aborts(), []);
 });
 
 test('release: a caller that does not close after the RP is closed after artimMs', async () => {
