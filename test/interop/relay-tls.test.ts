@@ -69,10 +69,11 @@ after(async () => {
   await work?.cleanup();
 });
 
-test('echoscu +tls with each DCMTK 3.6.7 profile, TLS on both legs', async () => {
+test('echoscu +tls with each DCMTK 3.6.7 profile, TLS on both legs', async (t) => {
   for (const profile of ['+py', '+px', '+pz'] as const) {
     const r = await echoscu({ port: gw.port('secure'), aet: 'MODALITY', aec: 'ARCHIVE', tls: callerTls('MODALITY', profile) });
     assert.ok(r.ok, `${profile}: ${r.output}`);
+    t.diagnostic(`${profile}: ${r.durationMs} ms`);
   }
 });
 
