@@ -257,7 +257,7 @@ export class Association implements TrackedAssociation {
       this.bridgePlan = GetBridge.plan(rq, proposed);
       if (this.bridgePlan) {
         toNode = this.bridgePlan.plan.proposed;
-        this.bridge = new GetBridge(decision.callingNode.name, (buf) => void this.caller.send(buf), () => this.callerMaxPdu, this.log);
+        this.bridge = new GetBridge(decision.callingNode.name, this.caller, () => this.callerMaxPdu, this.log);
         this.commands.bridge = this.bridge;
       }
     }
@@ -435,6 +435,7 @@ export class Association implements TrackedAssociation {
 
   private reject(result: number, source: number, reason: number, metricReason: RejectionReason | 'node-rejected', message: string): void {
     this.caller.send(encodePdu({ type: 'A-ASSOCIATE-RJ', result, source, reason }));
+    this.caller.end(); // FIN after the RJ; the caller closes too (PS3.8 9.1.4), ARTIM covers one that does not
     this.log.warn({ result, source, reason, why: metricReason }, `A-ASSOCIATE-RJ: ${message}`);
     this.enterSta13();
     this.finish('rejected', message, metricReason);

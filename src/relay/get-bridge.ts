@@ -11,6 +11,7 @@ import { COMMAND_FIELD, TAG, encodeCommandSet, messageIdBeingRespondedTo, status
 import { GET_TO_MOVE, EXPLICIT_VR_LE } from '../dimse/sop-classes.ts';
 import type { Logger } from '../obs/log.ts';
 import { PC_RESULT } from './negotiation.ts';
+import type { Leg } from './leg.ts';
 
 export interface BridgeStore {
   /** Presentation context on the caller's association the sub-operation goes on. */
@@ -18,6 +19,8 @@ export interface BridgeStore {
   /** The C-STORE-RQ for the caller (gateway Message ID, no Move Originator fields). */
   command: Buffer;
   maxPdu: number;
+  /** The caller's leg, so back-pressure follows the data to it. */
+  leg: Leg;
   send(buf: Buffer): void;
   /** The data set has been sent whole: the caller's association may carry other messages again. */
   end(): void;
@@ -58,7 +61,7 @@ export class GetBridge implements BridgeTarget {
 
   constructor(
     readonly callerNode: string,
-    private readonly sendToCaller: (buf: Buffer) => void,
+    private readonly callerLeg: Leg,
     private readonly callerMaxPdu: () => number,
     private readonly log: Logger,
   ) {}
@@ -134,7 +137,8 @@ export class GetBridge implements BridgeTarget {
       pcId: ctx.id,
       command: encodeCommandSet(cs),
       maxPdu: this.callerMaxPdu(),
-      send: (buf) => this.sendToCaller(buf),
+      leg: this.callerLeg,
+      send: (buf) => void this.callerLeg.send(buf),
       end: () => this.release(),
     };
   }
@@ -143,7 +147,7 @@ export class GetBridge implements BridgeTarget {
    *  being streamed to the caller, so fragments of two messages never interleave (PS3.8 E.1). */
   toCaller(buf: Buffer): void {
     if (this.streaming) this.held.push(buf);
-    else this.sendToCaller(buf);
+    else this.callerLeg.send(buf);
   }
 
   /** A C-STORE-RSP from the caller: hand it to the sub-operation waiting for it. */
@@ -181,7 +185,7 @@ export class GetBridge implements BridgeTarget {
 
   private release(): void {
     this.streaming = false;
-    while (this.held.length && !this.streaming) this.sendToCaller(this.held.shift()!);
+    while (this.held.length && !this.streaming) this.callerLeg.send(this.held.shift()!);
   }
 
   private allocateMessageId(): number {

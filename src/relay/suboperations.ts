@@ -194,6 +194,7 @@ export class SubOperationRelay implements LocalHandler {
     this.h.countRequest('C-STORE', bridge.callerNode);
     this.current = null;
     this.currentBridge = store;
+    this.h.callerLeg.peer = store.leg; // back-pressure follows the data
     return { kind: 'forward', bytes: store.command };
   }
 
