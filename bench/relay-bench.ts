@@ -178,7 +178,6 @@ log: { level: error }
       { name: 'gateway TLS->plain', connect: tlsConnect(secure, clientTls) },
     ];
     try {
-      await writeFile(join(dir, 'client.crt'), clientTls.cert);
       stunnel = await stunnelServer({ connectPort: scp.port, cert: join(dir, 'gw.crt'), key: join(dir, 'gw.key'), ca: join(dir, 'ca.crt') });
       variants.push({ name: 'stunnel TLS->plain', connect: tlsConnect(stunnel.acceptPort, clientTls) });
     } catch (err) {
