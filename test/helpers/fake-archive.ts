@@ -277,6 +277,8 @@ export interface FakeArchive {
   aeTitle: string;
   aeTable: Map<string, number>;
   originator: OriginatorMode;
+  /** Keep each sub-operation association open after its move (to send strays on it later). */
+  keepSubAssociations: boolean;
   /** A-ASSOCIATE-RQs received (the gateway's relayed callers). */
   associations: { callingAe: string; calledAe: string; contexts: PresentationContextRq[] }[];
   moves: SeenMove[];
@@ -301,6 +303,7 @@ export async function startFakeArchive(o: FakeArchiveOptions): Promise<FakeArchi
     aeTitle,
     aeTable: new Map(Object.entries(o.aeTable ?? {})),
     originator: o.originator ?? 'standard',
+    keepSubAssociations: o.keepSubAssociations ?? false,
     associations: [],
     moves: [],
     cancels: [],
@@ -458,7 +461,7 @@ async function runMove(
     done++;
     if (done < instances.length && !run.cancelled) await rsp(0xff00, { remaining: instances.length - done, completed, failed, warning });
   }
-  if (o.keepSubAssociations) archive.kept.push({ move, sub });
+  if (archive.keepSubAssociations) archive.kept.push({ move, sub });
   else await sub.release();
   if (run.cancelled) return rsp(0xfe00, { remaining: instances.length - done, completed, failed, warning, failedUids });
   return rsp(failed + warning > 0 ? 0xb000 : 0x0000, { completed, failed, warning, failedUids });
