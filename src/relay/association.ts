@@ -229,8 +229,10 @@ export class Association implements TrackedAssociation {
       this.state = 'local';
       const caller = decision.callingNode;
       const storing = rq.presentationContexts.some((pc) => pc.abstractSyntax !== VERIFICATION);
+      // Both flags make the node call back with C-STORE sub-operations: rewritten C-MOVEs, and the
+      // C-MOVEs the gateway sends it for bridged C-GETs.
       this.local =
-        caller.rewriteMoveDestination && storing
+        (caller.rewriteMoveDestination || caller.bridgeGetToMove) && storing
           ? new SubOperationRelay(this.localHooks(), rq, caller, this.deps.pendingMoves)
           : new LocalService(this.localHooks(), rq, config.aeTitle);
       await this.local.accept();
