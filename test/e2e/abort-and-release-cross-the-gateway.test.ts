@@ -78,6 +78,15 @@ test('the node aborts mid-transfer: the caller receives that A-ABORT, both conne
   assert.ok(lines.some((l) => /A-ABORT from node/.test(String(l.reason))), 'audited');
 });
 
+test('the caller aborts mid-transfer: the node receives that A-ABORT', async () => {
+  const { caller, node, sendMax } = await associate();
+  await pacedStore(caller, 1, sendMax, 5);
+  await until(() => node.bytesIn > 50_000, 5000, 'data flowing');
+  await caller.send(abortBytes(0, 0));
+  assert.deepEqual(await node.waitType(PDU.ABORT), abortBytes(0, 0), 'source/reason kept');
+  await within(Promise.all([caller.closed, node.closed]), ARTIM_MS + 2000, 'both closed');
+});
+
 test('the caller drops TCP mid-transfer: the node receives A-ABORT source 2', async () => {
   const { caller, node, sendMax } = await associate();
   await pacedStore(caller, 1, sendMax, 5);

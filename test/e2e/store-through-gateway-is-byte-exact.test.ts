@@ -12,6 +12,7 @@ import {
   SECONDARY_CAPTURE,
   cStoreRq,
   makeDataSet,
+  rspFor,
   rawAssociate,
   sha256,
   startRawScp,
@@ -148,4 +149,30 @@ test('several PDVs per PDU, a command split inside element headers, command and 
   assert.equal(got[0]!.dataSha256, sha256(ds1));
   assert.deepEqual(got[1]!.commandBytes, cmd2, 'command 2 bytes unchanged');
   assert.equal(got[1]!.dataSha256, sha256(ds2));
+});
+
+test('a failure status from the node reaches the caller unchanged (never turned into success)', async () => {
+  const failing = await startRawScp({
+    onRequest: (peer, m) => {
+      void peer.sendCommand(m.pcId, rspFor(m.command, 0xa700), 16384);
+      return true;
+    },
+  });
+  const fgw = await startE2eGateway({ nodes: { SCU: { port: 104 }, FULL: { port: failing.port } }, rules: [{ from: ['SCU'], to: ['FULL'] }] });
+  try {
+    const { peer, ac } = await rawAssociate(fgw.port('lan'), {
+      called: 'FULL',
+      calling: 'SCU',
+      contexts: [{ id: 1, abstractSyntax: SECONDARY_CAPTURE, transferSyntaxes: [EXPLICIT_LE] }],
+    });
+    const max = ac!.userInformation.maxLength ?? 0;
+    const uid = '1.2.826.0.1.3680043.9.7433.f.1';
+    await peer.sendCommand(1, cStoreRq(1, SECONDARY_CAPTURE, uid), max);
+    await peer.sendData(1, makeDataSet(100 * KB, uid, 7), max);
+    assert.equal(status((await peer.nextMessage()).command), 0xa700, 'Out of Resources relayed');
+    peer.destroy();
+  } finally {
+    await fgw.stop();
+    await failing.stop();
+  }
 });
