@@ -87,10 +87,9 @@ before(async () => {
   work = await tempDir('dtg-nat-move-');
   topo = await createTopology();
   const pki = await mintCa(join(work.dir, 'pki'));
-  const certs: Record<string, CertPair> = {};
-  for (const name of ['gateway', 'CLINIC1', 'CLINIC2', 'DEST1', 'DEST2']) {
-    certs[name] = await pki.issue(name, { ips: ['127.0.0.1', topo.hospitalAddress] });
-  }
+  const names = ['gateway', 'CLINIC1', 'CLINIC2', 'DEST1', 'DEST2'];
+  const pairs = await Promise.all(names.map((name) => pki.issue(name, { ips: ['127.0.0.1', topo.hospitalAddress] })));
+  const certs: Record<string, CertPair> = Object.fromEntries(names.map((n, i) => [n, pairs[i]!]));
   const tlsOf = (name: string) => ({ key: certs[name]!.key, cert: certs[name]!.cert, ca: pki.ca.cert });
 
   // Study 1 spans several P-DATA PDUs per instance and sizes around 16 KB boundaries; study 2 is small.
