@@ -249,6 +249,10 @@ export class Association implements TrackedAssociation {
       log: this.log,
       pendingMoves: this.deps.pendingMoves,
       callerMaxPdu: () => this.callerMaxPdu,
+      onMoveDestinationRejected: (destination: string, comment: string) =>
+        this.deps.audit.record(
+          auditEvent({ event: 'move-destination-rejected', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: comment, detail: { moveDestination: destination } }),
+        ),
     });
     const services = allowedServices(config, decision.callingNode.name, node.name) ?? 'all';
     const { proposed, rejected } = filterPresentationContexts(rq.presentationContexts, services, rq.userInformation.roleSelections);
@@ -273,15 +277,11 @@ export class Association implements TrackedAssociation {
     this.state = 'connecting';
     let socket: GatewaySocket;
     try {
-      socket = await this.deps.connectNode(node);
+      socket = await this.connectTracked(node);
     } catch (err) {
-      const e = err instanceof NodeConnectError ? err : new NodeConnectError(String(err), 'other');
-      this.deps.metrics.nodeConnectFailuresTotal.inc({ node: node.name });
-      this.deps.onNodeReachability?.(node.name, false, e.message);
       if (this.finished) return;
-      return this.reject(2, 3, 1, 'node-unreachable', `node ${node.name} unreachable: ${e.message}`);
+      return this.reject(2, 3, 1, 'node-unreachable', `node ${node.name} unreachable: ${(err as Error).message}`);
     }
-    this.deps.onNodeReachability?.(node.name, true);
     if (this.finished || this.state !== 'connecting') {
       socket.destroy();
       return;
@@ -426,11 +426,25 @@ export class Association implements TrackedAssociation {
         this.localDimse[command] = (this.localDimse[command] ?? 0) + 1;
         this.deps.metrics.dimseRequestsTotal.inc({ command, node });
       },
-      connectNode: (node) => this.deps.connectNode(node),
+      connectNode: (node) => this.connectTracked(node),
       legEvents: (onClosed) => ({ ...this.legEvents(), onClosed: (_side, _hadError, err) => onClosed(err) }),
       callerLeg: this.caller,
       artimMs: this.deps.config.limits.artimMs,
     };
+  }
+
+  /** Every connection to a node (relay, C-MOVE destinations) counts towards its reachability. */
+  private async connectTracked(node: NodeConfig): Promise<GatewaySocket> {
+    try {
+      const socket = await this.deps.connectNode(node);
+      this.deps.onNodeReachability?.(node.name, true);
+      return socket;
+    } catch (err) {
+      const e = err instanceof NodeConnectError ? err : new NodeConnectError(String(err), 'other');
+      this.deps.metrics.nodeConnectFailuresTotal.inc({ node: node.name });
+      this.deps.onNodeReachability?.(node.name, false, e.message);
+      throw e;
+    }
   }
 
   // ---- failures and endings ------------------------------------------------------------------
@@ -466,6 +480,9 @@ export class Association implements TrackedAssociation {
       otherLeg.stopReading();
     }
     const before = this.state === 'Sta2' || this.state === 'connecting' || this.state === 'Sta5';
+    this.deps.audit.record(
+      auditEvent({ event: 'protocol-error', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: `${e.kind} from ${side}: ${e.message}` }),
+    );
     this.enterSta13();
     this.finish(before ? 'failed' : 'aborted', `protocol error from ${side}: ${e.message}`, undefined, { protocolError: e.kind, from: side });
   }

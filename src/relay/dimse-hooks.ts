@@ -11,6 +11,7 @@ import {
   COMMAND_FIELD,
   TAG,
   commandField,
+  commandName,
   encodeCommandSet,
   hasDataSet,
   isResponse,
@@ -49,6 +50,7 @@ export interface RelayedCommandsDeps {
   log: Logger;
   pendingMoves: PendingMoves;
   callerMaxPdu: () => number;
+  onMoveDestinationRejected?: (destination: string, comment: string) => void;
 }
 
 /** Per relayed association: command inspection plus the C-MOVEs it has pending. */
@@ -65,7 +67,8 @@ export class RelayedCommands {
   inspect(side: Side, pcId: number, bytes: Buffer, cs: CommandSet): InspectResult {
     const field = commandField(cs) ?? 0;
     if (!isResponse(field)) {
-      const service = serviceName(field);
+      // Only known commands become label values: caller input must not mint new series.
+      const service = commandName(field).startsWith('UNKNOWN') ? 'other' : serviceName(field);
       this.counts[service] = (this.counts[service] ?? 0) + 1;
       this.d.metrics.dimseRequestsTotal.inc({ command: service, node: this.d.node.name });
     }
@@ -91,6 +94,7 @@ export class RelayedCommands {
     const decision = moveDestinationDecision(config, node.name, dest);
     if (!decision.ok) {
       this.d.metrics.moveDestinationRejectionsTotal.inc({ node: node.name });
+      this.d.onMoveDestinationRejected?.(dest, decision.comment);
       log.warn({ moveDestination: dest, node: node.name }, `C-MOVE-RQ refused with 0xA801: ${decision.comment}`);
       const rsp = responseFor(cs, STATUS_MOVE_DESTINATION_UNKNOWN, printable(decision.comment))!;
       return { kind: 'answer', reply: commandToPData(pcId, rsp, this.d.callerMaxPdu()), dataSetFollows: hasDataSet(cs) };

@@ -96,6 +96,11 @@ export class Gateway {
   // ---- listeners ------------------------------------------------------------------------------
 
   private async openListener(l: ListenerConfig): Promise<void> {
+    this.listeners.set(l.name, await this.bindListener(l));
+  }
+
+  /** Binds a listener without registering it (reload stages new listeners before the swap). */
+  private async bindListener(l: ListenerConfig): Promise<Listener> {
     const name = l.name;
     const current = () => this.cfg.listeners.find((x) => x.name === name) ?? l;
     const tlsOptions = l.tls ? serverOptions(this.tlsStore!.material, this.profileFor(l), l.requireClientCert) : null;
@@ -116,7 +121,7 @@ export class Gateway {
       tlsOptions,
     );
     await listener.open();
-    this.listeners.set(name, listener);
+    return listener;
   }
 
   private onConnection(listener: ListenerConfig, socket: GatewaySocket, tlsPeer: PeerIdentity | null): void {
@@ -202,8 +207,9 @@ export class Gateway {
     if (!this.tlsStore) return;
     const m = this.tlsStore.material;
     this.metrics.certificateExpiryTimestampSeconds.set({ certificate: 'gateway' }, notAfter(m.cert).getTime() / 1000);
-    const ca = m.cas[0];
-    if (ca) this.metrics.certificateExpiryTimestampSeconds.set({ certificate: 'ca' }, notAfter(ca).getTime() / 1000);
+    // The CA that expires first is the one that will break verification first.
+    const ca = m.cas.map((c) => notAfter(c).getTime()).sort((a, b) => a - b)[0];
+    if (ca !== undefined) this.metrics.certificateExpiryTimestampSeconds.set({ certificate: 'ca' }, ca / 1000);
   }
 
   // ---- reload ---------------------------------------------------------------------------------
@@ -249,7 +255,19 @@ export class Gateway {
     const oldKeys = new Map(old.listeners.map((l) => [l.name, listenerKey(l)]));
     const toOpen = next.listeners.filter((l) => oldKeys.get(l.name) !== listenerKey(l));
     const toClose = old.listeners.filter((l) => !next.listeners.some((n) => n.name === l.name && listenerKey(n) === listenerKey(l)));
+    // New listeners are bound before the swap, so one that cannot bind leaves the old config in
+    // place. One that reuses the address of a listener being closed can only bind after it.
+    const sameAddress = (a: ListenerConfig) => toClose.some((c) => c.port === a.port && c.host === a.host);
+    const staged = new Map<string, Listener>();
     if (newStore) this.tlsStore = newStore;
+    for (const l of toOpen.filter((x) => !sameAddress(x))) {
+      try {
+        staged.set(l.name, await this.bindListener(l));
+      } catch (err) {
+        for (const s of staged.values()) await s.close();
+        return { ok: false, issues: [{ file: next.file, line: 1, col: 1, path: `listeners.${l.name}`, message: (err as Error).message, severity: 'error' }], message: 'config reload failed (listener); the running config stays' };
+      }
+    }
     this.cfg = next;
     this.resolvedHosts = resolved;
     if (next.log.level !== this.log.level) this.log.level = next.log.level;
@@ -264,8 +282,9 @@ export class Gateway {
       await this.listeners.get(l.name)?.close();
       this.listeners.delete(l.name);
     }
+    for (const [name, listener] of staged) this.listeners.set(name, listener);
     const failures: string[] = [];
-    for (const l of toOpen) {
+    for (const l of toOpen.filter(sameAddress)) {
       try {
         await this.openListener(l);
       } catch (err) {
@@ -278,7 +297,7 @@ export class Gateway {
       return {
         ok: false,
         issues: failures.map((m) => ({ file: next.file, line: 1, col: 1, path: 'listeners', message: m, severity: 'error' as const })),
-        message: 'config reloaded, but some listeners could not be opened',
+        message: 'config reloaded, but a listener moved to a new address could not be opened there',
       };
     }
     return { ok: true, issues, message: `config reloaded: ${next.listeners.length} listeners, ${next.nodes.size} nodes, ${next.rules.length} rules` };

@@ -3,7 +3,7 @@
 // answer an RQ whose every context policy refused, without bothering the node.
 import type { AAssociateRq, Pdu, PresentationContextRq } from '../ul/types.ts';
 import { encodePdu } from '../ul/codec.ts';
-import { COMMAND_FIELD, affectedSopClassUid, commandField, hasDataSet, isResponse, messageId, serviceName, type CommandSet } from '../dimse/command-set.ts';
+import { COMMAND_FIELD, affectedSopClassUid, commandField, commandName, hasDataSet, isResponse, messageId, serviceName, type CommandSet } from '../dimse/command-set.ts';
 import { cEchoRsp } from '../dimse/messages.ts';
 import { commandToPData } from '../dimse/fragment.ts';
 import { EXPLICIT_VR_LE, IMPLICIT_VR_LE, VERIFICATION } from '../dimse/sop-classes.ts';
@@ -51,7 +51,7 @@ export class LocalService implements LocalHandler {
 
   onCommand(pcId: number, command: CommandSet): CommandAction {
     const field = commandField(command) ?? 0;
-    if (!isResponse(field)) this.hooks.countRequest(serviceName(field), this.nodeLabel);
+    if (!isResponse(field)) this.hooks.countRequest(commandName(field).startsWith('UNKNOWN') ? 'other' : serviceName(field), this.nodeLabel);
     if (field === COMMAND_FIELD['C-ECHO-RQ']) {
       const rsp = cEchoRsp({ messageIdBeingRespondedTo: messageId(command) ?? 0, affectedSopClassUid: affectedSopClassUid(command) ?? VERIFICATION });
       for (const pdu of commandToPData(pcId, rsp, this.hooks.callerMaxPdu())) this.hooks.send(pdu);
