@@ -97,9 +97,10 @@ export class SubOperationRelay implements LocalHandler {
       const why = results.filter((r) => r !== null).join('; ') || 'no pending C-MOVE';
       return this.h.reject(2, 3, 1, 'node-unreachable', `no move destination for ${this.movingNode.name}'s sub-operations: ${why}`);
     }
-    // Towards N, a context is accepted only when every target (destination association or bridged
-    // C-GET caller) takes it with the same transfer syntax: any C-STORE on it can then go to
-    // whichever move it belongs to, unchanged.
+    // Towards N, a context is accepted when some target (destination association or bridged C-GET
+    // caller) takes it, in the transfer syntax most targets chose. Requiring every target would let
+    // one caller's narrower choice (a C-GET caller without CT storage) fail another caller's move;
+    // a C-STORE whose own target lacks the context in that syntax is refused alone (onCommand).
     const contexts = this.rq.presentationContexts.map((pc) => {
       if (pc.abstractSyntax === VERIFICATION) return { id: pc.id, result: PC_RESULT.acceptance, transferSyntax: pc.transferSyntaxes[0] ?? '1.2.840.10008.1.2' };
       const choices: (string | null)[] = [
@@ -109,9 +110,11 @@ export class SubOperationRelay implements LocalHandler {
         }),
         ...bridges.map((b) => b.transferSyntaxFor(pc.abstractSyntax, pc.transferSyntaxes)),
       ];
-      const first = choices[0];
-      return first && choices.every((c) => c === first)
-        ? { id: pc.id, result: PC_RESULT.acceptance, transferSyntax: first }
+      const taken = choices.filter((c): c is string => c !== null);
+      const votes = (ts: string) => taken.filter((c) => c === ts).length;
+      const best = [...taken].sort((a, b) => votes(b) - votes(a))[0];
+      return best
+        ? { id: pc.id, result: PC_RESULT.acceptance, transferSyntax: best }
         : { id: pc.id, result: PC_RESULT.transferSyntaxesNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
     });
     const ownMax = [...usable.map((d) => d.maxPdu), ...bridges.map((b) => b.receiveMax())].reduce(minLimit, 0);
@@ -173,8 +176,11 @@ export class SubOperationRelay implements LocalHandler {
     }
     if (move.bridge) return this.toBridge(pcId, cs, move, move.bridge);
     const dest = move.destination ? this.dests.get(move.destination.name) : undefined;
-    if (!dest || dest.state !== 'ready' || !dest.contexts.has(pcId)) {
+    if (!dest || dest.state !== 'ready') {
       return this.refuse(pcId, cs, STATUS_OUT_OF_RESOURCES, `move destination ${move.destination?.name ?? '?'} is not connected on this association`);
+    }
+    if (dest.contexts.get(pcId)?.transferSyntax !== this.accepted.get(pcId)?.transferSyntax) {
+      return this.refuse(pcId, cs, STATUS_OUT_OF_RESOURCES, `move destination ${dest.node.name} did not accept context ${pcId} in its transfer syntax`);
     }
     this.h.countRequest('C-STORE', dest.node.name);
     this.inFlight.set(messageId(cs) ?? 0, move);
