@@ -26,5 +26,5 @@ USER node
 # 2762 DICOM TLS, 11112 plain DICOM, 9090 admin (bind it to the host's loopback or a management network)
 EXPOSE 2762 11112 9090
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:9090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "bin/dicom-tls-gateway.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "bin/dicom-tls-gateway.js"]
 CMD ["start", "--config", "config/gateway.yaml"]

@@ -81,7 +81,7 @@ async function rssOf(pid: number): Promise<number> {
 }
 
 async function startGatewayProcess(configFile: string, adminPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'dicom-tls-gateway.js'), 'start', '--config', configFile], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', join(root, 'bin', 'dicom-tls-gateway.js'), 'start', '--config', configFile], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -86,6 +86,8 @@ export class Association implements TrackedAssociation {
     private readonly deps: AssociationDeps,
     socket: GatewaySocket,
   ) {
+    this.bytesToNodeCounter = deps.metrics.bytesTotal.labels({ direction: 'to-node' });
+    this.bytesToCallerCounter = deps.metrics.bytesTotal.labels({ direction: 'to-caller' });
     this.peer = peerOf(socket);
     this.log = deps.log.child({ assoc: this.id, listener: deps.listener.name, peer: this.peer.text });
     const pump = new PDataPump(this.pumpHooks('caller'));
@@ -96,6 +98,9 @@ export class Association implements TrackedAssociation {
     this.startArtim('no A-ASSOCIATE-RQ');
   }
   private readonly callerPump: PDataPump;
+  // Labelled children resolved once: send() runs for every relayed chunk (the hot path).
+  private readonly bytesToNodeCounter: { inc(n: number): void };
+  private readonly bytesToCallerCounter: { inc(n: number): void };
   private nodePump: PDataPump | null = null;
 
   /** DIMSE requests seen, by service. */
@@ -131,10 +136,10 @@ export class Association implements TrackedAssociation {
       onBytesWritten: (side: Side, n: number) => {
         if (side === 'node') {
           this.bytesToNode += n;
-          this.deps.metrics.bytesTotal.inc({ direction: 'to-node' }, n);
+          this.bytesToNodeCounter.inc(n);
         } else {
           this.bytesToCaller += n;
-          this.deps.metrics.bytesTotal.inc({ direction: 'to-caller' }, n);
+          this.bytesToCallerCounter.inc(n);
         }
       },
       onActivity: () => {

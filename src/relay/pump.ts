@@ -5,7 +5,7 @@
 // receiver's maximum. Memory per direction is one command set plus a few header bytes.
 import type { FramerHandler } from '../ul/framer.ts';
 import type { DecodeError } from '../ul/types.ts';
-import { encodePDataHeader, encodePdvHeader } from '../ul/pdu/pdata.ts';
+import { encodeSinglePdvHeaders } from '../ul/pdu/pdata.ts';
 import { commandToPData } from '../dimse/fragment.ts';
 import { MessageAssembler } from '../dimse/assembler.ts';
 import type { CommandSet } from '../dimse/command-set.ts';
@@ -74,7 +74,7 @@ export class PDataPump implements FramerHandler {
       this.mode = 'data';
       // One PDV per outbound PDU: PDU length = PDV item (4-byte length + 2 header bytes + fragment).
       const out = this.hooks.outboundPcId ? this.hooks.outboundPcId(pcId) : pcId;
-      this.hooks.send(Buffer.concat([encodePDataHeader(fragmentLength + 6), encodePdvHeader(fragmentLength, out, false, isLast)]));
+      this.hooks.send(encodeSinglePdvHeaders(fragmentLength, out, false, isLast));
     }
   }
 

@@ -76,6 +76,20 @@ export function encodePdvHeader(fragmentLength: number, presentationContextId: n
   return header;
 }
 
+/** The 12 bytes before a fragment sent as a P-DATA-TF holding exactly one PDV: the PDU header
+ *  and the PDV item header. The relay's streaming path writes this, then the fragment's bytes; one
+ *  small pooled allocation per PDV keeps garbage low while gigabytes pass. */
+export function encodeSinglePdvHeaders(fragmentLength: number, presentationContextId: number, isCommand: boolean, isLast: boolean): Buffer {
+  const b = Buffer.allocUnsafe(6 + PDV_HEADER_LENGTH);
+  b[0] = PDU_TYPE['P-DATA-TF'];
+  b[1] = 0;
+  b.writeUInt32BE(fragmentLength + PDV_HEADER_LENGTH, 2);
+  b.writeUInt32BE(fragmentLength + PDV_ITEM_OVERHEAD, 6);
+  b[10] = presentationContextId;
+  b[11] = messageControlHeader(isCommand, isLast);
+  return b;
+}
+
 /** Encodes a whole P-DATA-TF. Throws RangeError for an empty list: PS3.8 9.3.5 needs at least one PDV. */
 export function encodePDataTf(pdvs: Pdv[]): Buffer {
   if (pdvs.length === 0) throw new RangeError('P-DATA-TF needs at least one PDV');
