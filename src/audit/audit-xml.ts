@@ -89,6 +89,7 @@ export function classify(e: AuditEvent): AuditClassification {
     case 'certificate-failure':
       return { eventId: EVENT_IDS.securityAlert, eventType: EVENT_TYPES.nodeAuthentication, outcome: OUTCOME.serious, action: 'E' };
     case 'move-destination-rejected':
+    case 'dimse-request-refused':
       return { eventId: EVENT_IDS.securityAlert, eventType: EVENT_TYPES.accessControlDecision, outcome: OUTCOME.minor, action: 'E' };
     case 'association-rejected':
       if (e.reason === 'certificate' || e.reason === 'calling-ae-not-recognized') {

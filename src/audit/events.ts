@@ -11,6 +11,7 @@ export type AuditEventName =
   | 'certificate-failure'
   | 'protocol-error'
   | 'move-destination-rejected'
+  | 'dimse-request-refused'
   | 'config-reload'
   | 'gateway-started'
   | 'gateway-stopped';

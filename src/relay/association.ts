@@ -161,6 +161,7 @@ export class Association implements TrackedAssociation {
         else if (side === 'node' && this.bridge) this.bridge.toCaller(buf);
         else this.legOf(other(side))?.send(buf);
       },
+      replyToSource: (buf: Buffer) => void this.legOf(side)?.send(buf),
       destinationMaxPdu: () => (side === 'caller' ? (this.local?.destinationMaxPdu?.() ?? this.nodeMaxPdu) : this.callerMaxPdu),
       outboundPcId: (pcId: number) => (side === 'caller' && this.local?.outboundPcId ? this.local.outboundPcId(pcId) : pcId),
       onMessageEnd: () => {
@@ -254,6 +255,9 @@ export class Association implements TrackedAssociation {
       log: this.log,
       pendingMoves: this.deps.pendingMoves,
       callerMaxPdu: () => this.callerMaxPdu,
+      transferSyntaxOf: (pcId: number) => this.contexts.get(pcId)?.transferSyntax ?? '',
+      onRequestRefused: (what: string) =>
+        this.deps.audit.record(auditEvent({ event: 'dimse-request-refused', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: what })),
       onMoveDestinationRejected: (destination: string, comment: string) =>
         this.deps.audit.record(
           auditEvent({ event: 'move-destination-rejected', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: comment, detail: { moveDestination: destination } }),
@@ -404,7 +408,7 @@ export class Association implements TrackedAssociation {
       for (const pdu of r.reply) this.legOf(side)?.send(pdu);
       return { kind: 'swallow', dataSetFollows: r.dataSetFollows };
     }
-    return { kind: 'forward', bytes: r.bytes };
+    return r;
   }
 
   // ---- the gateway's own AE ------------------------------------------------------------------

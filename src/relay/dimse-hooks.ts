@@ -12,6 +12,7 @@ import {
   TAG,
   commandField,
   commandName,
+  describeCommand,
   encodeCommandSet,
   hasDataSet,
   isResponse,
@@ -30,6 +31,8 @@ import { moveDestinationDecision } from '../policy/decide.ts';
 import type { Side } from './leg.ts';
 import type { PendingMove, PendingMoves } from './pending-moves.ts';
 import type { GetBridge } from './get-bridge.ts';
+import type { CommandAction } from './pump.ts';
+import { validateIdentifier } from '../dimse/identifier.ts';
 import { cMoveRqFromGet } from '../dimse/messages.ts';
 
 export const STATUS_MOVE_DESTINATION_UNKNOWN = 0xa801;
@@ -39,7 +42,15 @@ export function isPending(s: number | undefined): boolean {
   return s === 0xff00 || s === 0xff01;
 }
 
-export type InspectResult = { kind: 'forward'; bytes: Buffer } | { kind: 'answer'; reply: Buffer[]; dataSetFollows: boolean };
+export type InspectResult =
+  | { kind: 'forward'; bytes: Buffer }
+  | { kind: 'answer'; reply: Buffer[]; dataSetFollows: boolean }
+  | Extract<CommandAction, { kind: 'hold' }>;
+
+/** Identifiers are small (keys of one study or series); anything bigger is not one. */
+export const MAX_IDENTIFIER_LENGTH = 1024 * 1024;
+/** PS3.4 C.4.2.1.5: "Identifier does not match SOP Class". */
+export const STATUS_IDENTIFIER_MISMATCH = 0xa900;
 
 export interface RelayedCommandsDeps {
   config: GatewayConfig;
@@ -51,6 +62,9 @@ export interface RelayedCommandsDeps {
   pendingMoves: PendingMoves;
   callerMaxPdu: () => number;
   onMoveDestinationRejected?: (destination: string, comment: string) => void;
+  /** Transfer syntax accepted for a presentation context (identifiers are encoded in it). */
+  transferSyntaxOf: (pcId: number) => string;
+  onRequestRefused?: (what: string) => void;
 }
 
 /** Per relayed association: command inspection plus the C-MOVEs it has pending. */
@@ -99,7 +113,7 @@ export class RelayedCommands {
       const rsp = responseFor(cs, STATUS_MOVE_DESTINATION_UNKNOWN, printable(decision.comment))!;
       return { kind: 'answer', reply: commandToPData(pcId, rsp, this.d.callerMaxPdu()), dataSetFollows: hasDataSet(cs) };
     }
-    if (!node.rewriteMoveDestination) return { kind: 'forward', bytes };
+    if (!node.rewriteMoveDestination) return this.checked(pcId, cs, bytes, null);
     const callerId = messageId(cs) ?? 0;
     const move = this.d.pendingMoves.begin({
       movingNode: node.name,
@@ -112,7 +126,31 @@ export class RelayedCommands {
     this.moves.set(move.id, { move });
     log.info({ moveId: move.id, callerMessageId: callerId, destination: decision.node.name }, `C-MOVE-RQ to ${node.name}: Move Destination ${dest} rewritten to ${config.aeTitle}`);
     const rewritten = withUint16(withString(cs, TAG.MoveDestination, config.aeTitle), TAG.MessageID, move.id);
-    return { kind: 'forward', bytes: encodeCommandSet(rewritten) };
+    return this.checked(pcId, cs, encodeCommandSet(rewritten), move);
+  }
+
+  /** Forward a C-MOVE/C-GET request once its identifier is known to be a data set in the
+   *  negotiated transfer syntax; otherwise answer 0xA900 and end the move (issue: bad identifiers
+   *  get a failure status, a log line and an audit event, and never reach the node). */
+  private checked(pcId: number, rq: CommandSet, bytes: Buffer, move: PendingMove | null): InspectResult {
+    return {
+      kind: 'hold',
+      bytes,
+      maxDataSet: MAX_IDENTIFIER_LENGTH,
+      decide: (dataSet) => {
+        const v = dataSet === null ? { ok: false as const, reason: `identifier longer than ${MAX_IDENTIFIER_LENGTH} bytes` } : validateIdentifier(dataSet, this.d.transferSyntaxOf(pcId));
+        if (v.ok) return { kind: 'forward' };
+        if (move) {
+          this.moves.delete(move.id);
+          this.d.pendingMoves.end(move.id);
+        }
+        const what = `${describeRequest(rq)} refused with 0xA900: the identifier is not a valid data set (${v.reason})`;
+        this.d.log.warn({ node: this.d.node.name }, what);
+        this.d.onRequestRefused?.(what);
+        const rsp = responseFor(rq, STATUS_IDENTIFIER_MISMATCH, printable(`Identifier is not a valid data set: ${v.reason}`))!;
+        return { kind: 'answer', reply: commandToPData(pcId, rsp, this.d.callerMaxPdu()) };
+      },
+    };
   }
 
   private onCancel(bytes: Buffer, cs: CommandSet): InspectResult {
@@ -144,7 +182,7 @@ export class RelayedCommands {
     }
     this.moves.set(move.id, { move, getClass: bridge.getContexts.get(pcId) });
     this.d.log.info({ moveId: move.id, callerMessageId: callerId }, `C-GET-RQ bridged: C-MOVE-RQ to ${this.d.node.name} with destination ${this.d.config.aeTitle}`);
-    return { kind: 'forward', bytes: r.bytes };
+    return this.checked(pcId, cs, r.bytes, move);
   }
 
   private onMoveRsp(bytes: Buffer, cs: CommandSet): InspectResult {
@@ -165,4 +203,8 @@ export class RelayedCommands {
 /** Error Comment is LO: printable, at most 64 characters. */
 export function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').replace(/\\/g, '/').slice(0, 64);
+}
+
+function describeRequest(cs: CommandSet): string {
+  return describeCommand(cs).split(' ')[0] ?? 'request';
 }

@@ -329,6 +329,7 @@ export class SubOperationRelay implements LocalHandler {
       onControlPdu: (_type: number, raw: Buffer) => this.onDestinationPdu(d, raw),
       onProtocolError: (e: DecodeError) => this.h.abort(`protocol error from move destination ${d.node.name}: ${e.message}`),
       send: (buf: Buffer) => this.h.send(buf),
+      replyToSource: (buf: Buffer) => void d.leg?.send(buf),
       destinationMaxPdu: () => this.h.callerMaxPdu(),
     };
   }

@@ -56,6 +56,7 @@ describe('auditXml', () => {
     'certificate-failure': ['110113', '110126', '8'],
     'protocol-error': ['110114', '110123', '4'],
     'move-destination-rejected': ['110113', '110147', '4'],
+    'dimse-request-refused': ['110113', '110147', '4'],
   };
 
   for (const [name, e] of Object.entries(EVENTS)) {

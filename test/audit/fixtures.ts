@@ -29,4 +29,8 @@ export const EVENTS: Record<AuditEventName, AuditEvent> = {
     { event: 'move-destination-rejected', outcome: 'failure', reason: 'no rule allows PACS -> LAPTOP', ...assoc, detail: { moveDestination: 'LAPTOP' } },
     at,
   ),
+  'dimse-request-refused': auditEvent(
+    { event: 'dimse-request-refused', outcome: 'failure', reason: 'C-MOVE-RQ refused with 0xA900: the identifier is not a valid data set', ...assoc },
+    at,
+  ),
 };

@@ -4,7 +4,7 @@
 // forwarded unchanged (command and identifier bytes).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startE2eGateway, metricValue, sleep } from '../helpers/e2e.ts';
+import { auditOf, startE2eGateway, metricValue, sleep } from '../helpers/e2e.ts';
 import type { RunningGateway } from '../helpers/gateway.ts';
 import { IMPLICIT_LE, PDU, STUDY_ROOT_MOVE, cMoveRq, rawAssociate, startRawScp, type RawPeer, type RawScp } from '../helpers/raw-peer.ts';
 import { TAG, errorComment, messageIdBeingRespondedTo, status, getUint16 } from '../../src/dimse/command-set.ts';
@@ -100,4 +100,25 @@ test('an allowed Move Destination is forwarded unchanged and the node answers', 
   assert.deepEqual(seen.commandBytes, command, 'command bytes unchanged');
   assert.deepEqual(seen.data, ident, 'identifier bytes unchanged');
   assert.deepEqual(caller.aborts(), []);
+});
+
+test('an identifier that is not a data set: 0xA900 from the gateway, nothing forwarded, audited', async () => {
+  const nodeMessagesBefore = scp.received.length;
+  const garbage = Buffer.from('this is not a DICOM data set, just text.', 'latin1');
+  await caller.sendCommand(1, cMoveRq(77, 'DEST'), sendMax);
+  await caller.sendData(1, garbage, sendMax);
+  const rsp = await caller.nextMessage(3000);
+  assert.equal(getUint16(rsp.command, TAG.CommandField), 0x8021, 'C-MOVE-RSP');
+  assert.equal(status(rsp.command), 0xa900);
+  assert.equal(messageIdBeingRespondedTo(rsp.command), 77);
+  assert.match(errorComment(rsp.command) ?? '', /Identifier is not a valid data set/);
+  await sleep(100);
+  assert.equal(scp.received.length, nodeMessagesBefore, 'the node never saw the C-MOVE');
+  const audit = await auditOf(gw, 'dimse-request-refused');
+  assert.equal(audit.length, 1);
+  assert.match(String(audit[0]!.reason), /C-MOVE-RQ refused with 0xA900/);
+  // The association carries on: a valid move right after works.
+  await caller.sendCommand(1, cMoveRq(78, 'DEST'), sendMax);
+  await caller.sendData(1, identifier('1.2.840.99.8'), sendMax);
+  assert.equal(status((await caller.nextMessage(3000)).command), 0x0000);
 });

@@ -21,6 +21,7 @@ let gw: RunningGateway;
 let callerA: Caller;
 let callerB: Caller;
 let movesToWaitFor = 0;
+let subOpsToWaitFor = 0;
 let log: ReturnType<typeof captureGatewayLog>;
 
 before(async () => {
@@ -28,6 +29,9 @@ before(async () => {
     studies: [STUDY_A, STUDY_B],
     originator: 'omit',
     beforeStores: () => until(() => archive.moves.length >= movesToWaitFor, 5000, 'the C-MOVEs at the archive'),
+    // Both moves stay pending until every sub-operation of both was tried: otherwise the first
+    // to finish leaves one pending move, and the other's last sub-operations are (rightly) routed.
+    beforeFinal: () => until(() => archive.subOps.length >= subOpsToWaitFor, 5000, 'all sub-operations at the archive'),
   });
   destA = await startStorageScp();
   destB = await startStorageScp();
@@ -82,6 +86,7 @@ test('two pending moves from the archive: every such sub-operation is refused (0
   const delivered = destA.delivered.length + destB.delivered.length;
   const subOpsBefore = archive.subOps.length;
   movesToWaitFor = 3;
+  subOpsToWaitFor = subOpsBefore + STUDY_A.length + STUDY_B.length;
   const [a, b] = await Promise.all([cMove(callerA, 1, 'DEST_A', STUDY_A[0]!.studyUid), cMove(callerB, 1, 'DEST_B', STUDY_B[0]!.studyUid)]);
 
   const subOps = archive.subOps.slice(subOpsBefore);

@@ -266,6 +266,8 @@ export interface FakeArchiveOptions {
   storeDelayMs?: number;
   /** Awaited after a C-MOVE-RQ arrives, before the sub-operation association is opened. */
   beforeStores?: (move: SeenMove) => Promise<void>;
+  /** Awaited after the last sub-operation, before the final C-MOVE-RSP (keeps moves overlapping). */
+  beforeFinal?: (move: SeenMove) => Promise<void>;
   /** Keep the sub-operation association open after the move (to send strays on it later). */
   keepSubAssociations?: boolean;
   /** Maximum Length the archive advertises (small, so data sets cross many PDUs). */
@@ -461,6 +463,7 @@ async function runMove(
     done++;
     if (done < instances.length && !run.cancelled) await rsp(0xff00, { remaining: instances.length - done, completed, failed, warning });
   }
+  await o.beforeFinal?.(move);
   if (archive.keepSubAssociations) archive.kept.push({ move, sub });
   else await sub.release();
   if (run.cancelled) return rsp(0xfe00, { remaining: instances.length - done, completed, failed, warning, failedUids });
