@@ -82,6 +82,16 @@ async function start(args: string[]): Promise<void> {
   await admin.listen({ host: config.admin.host, port: config.admin.port });
   log.info({ admin: `http://${config.admin.host}:${config.admin.port}/`, aeTitle: config.aeTitle, version: VERSION }, 'gateway ready');
 
+  // Last-resort guards. Every association already catches its own failures; anything reaching here
+  // is a bug. A rejected promise is logged and the gateway carries on (other transfers are fine);
+  // an uncaught exception may have left state broken, so log it and exit for the supervisor.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection (bug): the gateway carries on'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception (bug): exiting');
+    log.flush?.();
+    process.exit(1);
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

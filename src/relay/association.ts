@@ -188,7 +188,11 @@ export class Association implements TrackedAssociation {
     }
     switch (pdu.type) {
       case 'A-ASSOCIATE-RQ':
-        return void this.onAssociateRq(pdu);
+        // Async (it connects to the node): a bug in it must end this association, not the process.
+        return void this.onAssociateRq(pdu).catch((err: unknown) => {
+          this.log.error({ err }, 'internal error while setting up the association; aborting it');
+          this.abort('internal error');
+        });
       case 'A-ASSOCIATE-AC':
         return this.onNodeAc(pdu);
       case 'A-ASSOCIATE-RJ':

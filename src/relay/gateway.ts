@@ -219,7 +219,12 @@ export class Gateway {
   /** Re-reads the config file and TLS material; all-or-nothing. Serialized. */
   reload(): Promise<ReloadResult> {
     const run = async (): Promise<ReloadResult> => {
-      const r = await this.reloadOnce();
+      let r: ReloadResult;
+      try {
+        r = await this.reloadOnce();
+      } catch (err) {
+        r = { ok: false, issues: [{ file: this.cfg.file, line: 1, col: 1, path: '(root)', message: `reload failed: ${(err as Error).message}`, severity: 'error' }], message: 'config reload failed; the running config stays' };
+      }
       this.metrics.configReloadsTotal.inc({ result: r.ok ? 'success' : 'failure' });
       this.audit.record(auditEvent({ event: 'config-reload', outcome: r.ok ? 'success' : 'failure', reason: r.message }));
       if (r.ok) this.log.info({ warnings: r.issues.map(formatIssue) }, r.message);
