@@ -6,7 +6,6 @@ import type { GatewayConfig, ListenerConfig, NodeConfig } from '../config/types.
 import type { GatewayMetrics, RejectionReason } from '../obs/metrics.ts';
 import type { Logger } from '../obs/log.ts';
 import type { AuditSink } from '../audit/events.ts';
-import { auditEvent } from '../audit/events.ts';
 import type { AssociationInfo } from '../admin/types.ts';
 import type { PeerIdentity } from '../policy/identity.ts';
 import { decideAssociation } from '../policy/decide.ts';
@@ -28,6 +27,7 @@ import { GetBridge } from './get-bridge.ts';
 import type { LocalHandler, LocalHooks } from './local-handler.ts';
 import { VERIFICATION } from '../dimse/sop-classes.ts';
 import type { AssociationRegistry, TrackedAssociation } from './registry.ts';
+import { AssociationRecord, type AssociationFacts, type Outcome } from './association-record.ts';
 import type { GatewaySocket } from './transport.ts';
 import { NodeConnectError, peerOf } from './transport.ts';
 
@@ -48,8 +48,6 @@ export interface AssociationDeps {
   onNodeReachability?: (node: string, ok: boolean, error?: string) => void;
 }
 
-type Outcome = 'released' | 'aborted' | 'rejected' | 'failed';
-
 export class Association implements TrackedAssociation {
   readonly id = randomUUID().slice(0, 8);
   state: RelayState = 'Sta2';
@@ -60,10 +58,6 @@ export class Association implements TrackedAssociation {
   private contexts = new Map<number, AcceptedContext>();
   private callerMaxPdu = 0; // what the caller can receive (its RQ 0x51)
   private nodeMaxPdu = 0; // what the node can receive (its AC 0x51)
-  private readonly startedAt = new Date();
-  private establishedAt = 0;
-  private bytesToNode = 0;
-  private bytesToCaller = 0;
   private localDimse: Record<string, number> = {};
   private commands: RelayedCommands | null = null;
   private artim: NodeJS.Timeout | null = null;
@@ -86,21 +80,17 @@ export class Association implements TrackedAssociation {
     private readonly deps: AssociationDeps,
     socket: GatewaySocket,
   ) {
-    this.bytesToNodeCounter = deps.metrics.bytesTotal.labels({ direction: 'to-node' });
-    this.bytesToCallerCounter = deps.metrics.bytesTotal.labels({ direction: 'to-caller' });
     this.peer = peerOf(socket);
     this.log = deps.log.child({ assoc: this.id, listener: deps.listener.name, peer: this.peer.text });
+    this.record = new AssociationRecord({ ...deps, log: this.log }, this.id, () => this.facts(), () => this.dimse);
     const pump = new PDataPump(this.pumpHooks('caller'));
     this.caller = new Leg('caller', socket, pump, this.legEvents(), MAX_CONTROL_PDU_LENGTH);
     this.callerPump = pump;
     deps.registry.add(this);
-    deps.metrics.associationsActive.inc({ listener: deps.listener.name });
     this.startArtim('no A-ASSOCIATE-RQ');
   }
   private readonly callerPump: PDataPump;
-  // Labelled children resolved once: send() runs for every relayed chunk (the hot path).
-  private readonly bytesToNodeCounter: { inc(n: number): void };
-  private readonly bytesToCallerCounter: { inc(n: number): void };
+  private readonly record: AssociationRecord;
   private nodePump: PDataPump | null = null;
 
   /** DIMSE requests seen, by service. */
@@ -121,9 +111,9 @@ export class Association implements TrackedAssociation {
       calledAe: this.callerRq?.calledAeTitle ?? '',
       node: this.nodeConfig?.name ?? null,
       tlsPeerSubject: this.deps.tlsPeer?.subject ?? null,
-      started: this.startedAt.toISOString(),
-      bytesToNode: this.bytesToNode,
-      bytesToCaller: this.bytesToCaller,
+      started: this.record.startedAt.toISOString(),
+      bytesToNode: this.record.bytesToNode,
+      bytesToCaller: this.record.bytesToCaller,
       dimse: { ...this.dimse },
       state: this.state,
     };
@@ -133,15 +123,7 @@ export class Association implements TrackedAssociation {
 
   private legEvents() {
     return {
-      onBytesWritten: (side: Side, n: number) => {
-        if (side === 'node') {
-          this.bytesToNode += n;
-          this.bytesToNodeCounter.inc(n);
-        } else {
-          this.bytesToCaller += n;
-          this.bytesToCallerCounter.inc(n);
-        }
-      },
+      onBytesWritten: (side: Side, n: number) => this.record.countBytes(side, n),
       onActivity: () => {
         this.lastActivity = Date.now();
       },
@@ -261,11 +243,9 @@ export class Association implements TrackedAssociation {
       callerMaxPdu: () => this.callerMaxPdu,
       transferSyntaxOf: (pcId: number) => this.contexts.get(pcId)?.transferSyntax ?? '',
       onRequestRefused: (what: string) =>
-        this.deps.audit.record(auditEvent({ event: 'dimse-request-refused', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: what })),
+        this.record.audit('dimse-request-refused', 'failure', what),
       onMoveDestinationRejected: (destination: string, comment: string) =>
-        this.deps.audit.record(
-          auditEvent({ event: 'move-destination-rejected', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: comment, detail: { moveDestination: destination } }),
-        ),
+        this.record.audit('move-destination-rejected', 'failure', comment, { detail: { moveDestination: destination } }),
     });
     const services = allowedServices(config, decision.callingNode.name, node.name) ?? 'all';
     const { proposed, rejected } = filterPresentationContexts(rq.presentationContexts, services, rq.userInformation.roleSelections);
@@ -331,7 +311,7 @@ export class Association implements TrackedAssociation {
     this.node!.framer.setMaxPDataLength(this.nodeRq!.userInformation.maxLength ?? 0);
     this.state = 'Sta6';
     this.caller.send(encodePdu(ac));
-    this.accepted(this.nodeConfig);
+    this.accepted();
     this.log.info({ node: this.nodeConfig!.name, accepted: this.contexts.size, proposed: rq.presentationContexts.length }, 'association established');
   }
 
@@ -427,7 +407,7 @@ export class Association implements TrackedAssociation {
         this.caller.framer.setMaxPDataLength(ownMax);
       },
       callerMaxPdu: () => this.callerMaxPdu,
-      accepted: () => this.accepted(this.nodeConfig),
+      accepted: () => this.accepted(),
       reject: (result, source, reason, metricReason, message) => this.reject(result, source, reason, metricReason, message),
       released: () => {
         this.enterSta13();
@@ -493,9 +473,7 @@ export class Association implements TrackedAssociation {
       otherLeg.stopReading();
     }
     const before = this.state === 'Sta2' || this.state === 'connecting' || this.state === 'Sta5';
-    this.deps.audit.record(
-      auditEvent({ event: 'protocol-error', outcome: 'failure', associationId: this.id, ...this.auditBase(), reason: `${e.kind} from ${side}: ${e.message}` }),
-    );
+    this.record.audit('protocol-error', 'failure', `${e.kind} from ${side}: ${e.message}`);
     this.enterSta13();
     this.finish(before ? 'failed' : 'aborted', `protocol error from ${side}: ${e.message}`, undefined, { protocolError: e.kind, from: side });
   }
@@ -601,25 +579,13 @@ export class Association implements TrackedAssociation {
     this.idleTimer = null;
   }
 
-  private accepted(node: NodeConfig | null): void {
-    this.establishedAt = Date.now();
+  private accepted(): void {
     this.startIdle();
-    const { metrics, listener, audit } = this.deps;
-    metrics.associationsTotal.inc({ listener: listener.name, outcome: 'accepted' });
-    audit.record(
-      auditEvent({
-        event: 'association-accepted',
-        outcome: 'success',
-        associationId: this.id,
-        ...this.auditBase(),
-        node: node?.name ?? null,
-      }),
-    );
+    this.record.accepted();
   }
 
-  private auditBase() {
+  private facts(): AssociationFacts {
     return {
-      listener: this.deps.listener.name,
       peer: this.peer.text,
       callingAe: this.callerRq?.callingAeTitle ?? null,
       calledAe: this.callerRq?.calledAeTitle ?? null,
@@ -628,53 +594,15 @@ export class Association implements TrackedAssociation {
     };
   }
 
+  /** Every way out ends here, once: timers, pending moves, the handler's legs, the registry. */
   private finish(outcome: Outcome, reason: string | null, rejectReason?: RejectionReason | 'node-rejected', detail?: Record<string, unknown>): void {
     if (this.finished) return;
     this.finished = true;
     this.stopIdle();
     this.commands?.close();
     this.local?.close?.();
-    const { metrics, listener, audit, registry } = this.deps;
-    registry.remove(this);
-    metrics.associationsActive.dec({ listener: listener.name });
-    const base = this.auditBase();
-    if (outcome === 'rejected') {
-      metrics.associationsTotal.inc({ listener: listener.name, outcome: 'rejected' });
-      if (rejectReason && rejectReason !== 'node-rejected') metrics.associationRejectionsTotal.inc({ reason: rejectReason });
-      registry.recordRejection({
-        time: new Date().toISOString(),
-        listener: listener.name,
-        peerAddress: this.peer.text,
-        callingAe: base.callingAe,
-        calledAe: base.calledAe,
-        reason: rejectReason ?? 'rejected',
-        message: reason ?? '',
-      });
-      audit.record(auditEvent({ event: 'association-rejected', outcome: 'failure', associationId: this.id, ...base, reason: rejectReason ? `${rejectReason}: ${reason}` : reason }));
-      return;
-    }
-    if (outcome === 'failed') {
-      metrics.associationsTotal.inc({ listener: listener.name, outcome: 'failed' });
-      audit.record(auditEvent({ event: 'association-aborted', outcome: 'failure', associationId: this.id, ...base, reason, detail }));
-      return;
-    }
-    const durationMs = Date.now() - (this.establishedAt || this.startedAt.getTime());
-    if (this.nodeConfig) metrics.associationDurationSeconds.observe({ node: this.nodeConfig.name }, durationMs / 1000);
-    audit.record(
-      auditEvent({
-        event: outcome === 'released' ? 'association-released' : 'association-aborted',
-        outcome: outcome === 'released' ? 'success' : 'failure',
-        associationId: this.id,
-        ...base,
-        reason,
-        dimse: { ...this.dimse },
-        bytesToNode: this.bytesToNode,
-        bytesToCaller: this.bytesToCaller,
-        durationMs,
-        detail,
-      }),
-    );
-    this.log.info({ outcome, bytesToNode: this.bytesToNode, bytesToCaller: this.bytesToCaller, dimse: this.dimse, durationMs }, `association ${outcome}`);
+    this.deps.registry.remove(this);
+    this.record.ended(outcome, reason, rejectReason, detail);
   }
 }
 
