@@ -149,7 +149,7 @@ async function check(args: string[]): Promise<number> {
   process.stdout.write(
     errors
       ? `${file}: not usable (${errors} certificate errors)\n`
-      : `${file}: OK: ${config.listeners.length} listeners, ${config.nodes.size} nodes, ${config.rules.length} rules${warnings ? `, ${warnings} warnings` : ''}\n`,
+      : `${file}: OK: ${config.listeners.length} listeners, ${config.nodes.size} nodes, ${config.rules.length} rules${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
   );
   return errors ? 1 : 0;
 }
