@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './obs/log.ts';
 import { Gateway } from './relay/gateway.ts';
 import { buildAdmin } from './admin/app.ts';
 import { checkTlsMaterial } from './tls/material.ts';
-import { certsInit, certsShow, ensureDevPki } from './tls/pki.ts';
+import { certsInit, certsIssue, certsShow, ensureDevPki } from './tls/pki.ts';
 import { VERSION } from './version.ts';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';
@@ -21,6 +21,8 @@ usage:
   dicom-tls-gateway start [--config FILE]     run the gateway (default FILE: ${DEFAULT_CONFIG})
   dicom-tls-gateway check [--config FILE]     validate the config and its certificates
   dicom-tls-gateway certs init [--dir DIR] [--gateway-name NAME] [--peer AE ...] [--force] [--days N]
+  dicom-tls-gateway certs issue [--dir DIR] --peer AE [--peer AE ...] [--force] [--days N]
+                                              more peer certificates from the CA in DIR
   dicom-tls-gateway certs show FILE
 `;
 
@@ -178,6 +180,20 @@ async function certs(args: string[]): Promise<number> {
       days: values.days ? Number(values.days) : undefined,
       ipAddresses: values.ip!,
     });
+    for (const f of r.written) process.stdout.write(`wrote ${f}\n`);
+    return 0;
+  }
+  if (sub === 'issue') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        dir: { type: 'string', default: 'certs' },
+        peer: { type: 'string', multiple: true, default: [] },
+        force: { type: 'boolean', default: false },
+        days: { type: 'string' },
+      },
+    });
+    const r = await certsIssue({ dir: resolve(values.dir!), peers: values.peer!, force: values.force!, days: values.days ? Number(values.days) : undefined });
     for (const f of r.written) process.stdout.write(`wrote ${f}\n`);
     return 0;
   }

@@ -121,23 +121,57 @@ export async function certsInit(opts: CertsInitOptions): Promise<{ written: stri
   });
   await writePair(dir, 'gateway', gateway, written);
 
-  for (const [i, ae] of peers.entries()) {
-    const dns = peerDnsName(ae);
-    const peer = await issueCertificate({
-      commonName: ae,
-      organization: ORG,
-      // localhost/loopback: lab peers (DCMTK storescp, Orthanc in a container) often run on this host
-      // and are called by the gateway as TLS servers, whose name the gateway verifies.
-      dnsNames: dns && dns !== 'localhost' ? [dns, 'localhost'] : ['localhost'],
-      ipAddresses: ['127.0.0.1', '::1'],
-      // clientAuth and serverAuth: every TLS node both calls and is called (C-MOVE sub-operations).
-      extKeyUsage: ['clientAuth', 'serverAuth'],
-      issuer: ca,
-      keyPem: keyOf(2 + i),
-      ...(opts.days === undefined ? {} : { days: opts.days }),
-    });
-    await writePair(dir, ae.trim(), peer, written);
+  for (const [i, ae] of peers.entries()) await writePair(dir, ae.trim(), await issuePeer(ae, ca, keyOf(2 + i), opts.days), written);
+  return { written };
+}
+
+/** Peer certificate for an AE title, signed by the lab CA: CN = AE title, both usages. */
+async function issuePeer(ae: string, ca: { certPem: string; keyPem: string }, keyPem: string, days?: number): Promise<IssuedCertificate> {
+  const dns = peerDnsName(ae);
+  return issueCertificate({
+    commonName: ae,
+    organization: ORG,
+    // localhost/loopback: lab peers (DCMTK storescp, Orthanc in a container) often run on this host
+    // and are called by the gateway as TLS servers, whose name the gateway verifies.
+    dnsNames: dns && dns !== 'localhost' ? [dns, 'localhost'] : ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+    // clientAuth and serverAuth: every TLS node both calls and is called (C-MOVE sub-operations).
+    extKeyUsage: ['clientAuth', 'serverAuth'],
+    issuer: ca,
+    keyPem,
+    ...(days === undefined ? {} : { days }),
+  });
+}
+
+export interface CertsIssueOptions {
+  dir: string;
+  peers: string[];
+  force: boolean;
+  days?: number;
+  keyType?: KeyType;
+}
+
+/** `certs issue`: more peer certificates from the CA that `certs init` made in opts.dir, so a new
+ *  peer does not mean a new CA (which every existing peer would have to trust again). */
+export async function certsIssue(opts: CertsIssueOptions): Promise<{ written: string[] }> {
+  const dir = resolve(opts.dir);
+  const caCrt = join(dir, 'ca.crt');
+  const caKey = join(dir, 'ca.key');
+  if (!(await exists(caCrt)) || !(await exists(caKey))) throw new Error(`no CA in ${dir} (ca.crt and ca.key): run certs init first`);
+  const peers = [...new Set(opts.peers.map(peerFileBase))];
+  if (peers.length === 0) throw new Error('name at least one --peer AE title');
+  for (const p of peers) {
+    if (p === 'ca' || p === 'gateway') throw new Error(`peer AE title "${p}" clashes with ${p}.crt of the PKI itself`);
   }
+  if (!opts.force) {
+    const targets = peers.flatMap((b) => [join(dir, `${b}.crt`), join(dir, `${b}.key`)]);
+    const present = (await Promise.all(targets.map(async (f) => ((await exists(f)) ? f : undefined)))).filter((f): f is string => f !== undefined);
+    if (present.length > 0) throw new Error(`refusing to overwrite existing files (use --force to replace them): ${present.join(', ')}`);
+  }
+  const ca = { certPem: await readFile(caCrt, 'utf8'), keyPem: await readFile(caKey, 'utf8') };
+  const keys = await Promise.all(peers.map(() => generateKey(opts.keyType ?? 'rsa')));
+  const written: string[] = [];
+  for (const [i, ae] of peers.entries()) await writePair(dir, ae.trim(), await issuePeer(ae, ca, keys[i] as string, opts.days), written);
   return { written };
 }
 

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import forge from 'node-forge';
 import { clientOptions, serverOptions } from '../../src/tls/context.ts';
 import { checkTlsMaterial, loadTlsMaterial } from '../../src/tls/material.ts';
-import { certsInit, certsShow, ensureDevPki, peerDnsName } from '../../src/tls/pki.ts';
+import { certsInit, certsIssue, certsShow, ensureDevPki, peerDnsName } from '../../src/tls/pki.ts';
 import { peerClient, tryHandshake } from './fixtures.ts';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -143,6 +143,19 @@ describe('certsInit', () => {
     const f = await checkTlsMaterial({ cert: join(ecDir, 'gateway.crt'), key: join(ecDir, 'gateway.key'), ca: join(ecDir, 'ca.crt'), profile: 'bcp195-rfc8996' });
     assert.deepEqual(f.filter((x) => x.severity === 'error'), []);
     assert.equal(f.filter((x) => x.severity === 'warning').length, 1); // days: 10 -> expiring soon
+  });
+});
+
+describe('certsIssue', () => {
+  test('adds a peer signed by the existing CA, CN = AE title, key 0600; refuses to overwrite', async () => {
+    const r = await certsIssue({ dir, peers: ['CLINIC_2'], force: false });
+    assert.deepEqual(r.written, [join(dir, 'CLINIC_2.crt'), join(dir, 'CLINIC_2.key')]);
+    const [ca, peer] = [await x509('ca.crt'), await x509('CLINIC_2.crt')];
+    assert.ok(peer.verify(ca.publicKey), 'signed by the CA certsInit made');
+    assert.ok(peer.subject.includes('CN=CLINIC_2'));
+    assert.equal((await stat(join(dir, 'CLINIC_2.key'))).mode & 0o777, 0o600);
+    await assert.rejects(certsIssue({ dir, peers: ['CLINIC_2'], force: false }), /refusing to overwrite/);
+    await assert.rejects(certsIssue({ dir: join(root, 'nothing-here'), peers: ['X'], force: false }), /no CA/);
   });
 });
 
