@@ -22,7 +22,7 @@ import {
 import { cCancelRq, cStoreRsp } from '../../src/dimse/messages.ts';
 import { toPData } from '../../src/dimse/fragment.ts';
 import { freePorts } from './ports.ts';
-import { APP_CONTEXT, EXPLICIT_LE, HOST, IMPLICIT_LE, PDU, RawPeer, acFor, rawConnect, type DimseMessage } from './raw-peer.ts';
+import { APP_CONTEXT, EXPLICIT_LE, HOST, IMPLICIT_LE, PDU, RawPeer, acFor, cMoveRq, rawConnect, type DimseMessage } from './raw-peer.ts';
 import { STUDY_ROOT_GET, STUDY_ROOT_MOVE, studyIdentifier } from './fake-archive.ts';
 
 // ---- gateway YAML ---------------------------------------------------------------------------------
@@ -187,18 +187,7 @@ export function moveCaller(port: number, calling: string, called: string): Promi
   return associate(port, calling, called, [{ id: 1, abstractSyntax: STUDY_ROOT_MOVE, transferSyntaxes: [IMPLICIT_LE] }]);
 }
 
-export function cMoveRq(id: number, destination: string, sopClass = STUDY_ROOT_MOVE): Buffer {
-  return encodeCommandSet(
-    commandSetOf([
-      [TAG.AffectedSOPClassUID, sopClass],
-      [TAG.CommandField, COMMAND_FIELD['C-MOVE-RQ']],
-      [TAG.MessageID, id],
-      [TAG.MoveDestination, destination],
-      [TAG.Priority, 0],
-      [TAG.CommandDataSetType, 0x0001],
-    ]),
-  );
-}
+export { cMoveRq } from './raw-peer.ts';
 
 export function cGetRq(id: number, sopClass = STUDY_ROOT_GET): Buffer {
   return encodeCommandSet(

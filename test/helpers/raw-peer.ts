@@ -123,10 +123,10 @@ export function cFindRq(id: number): Buffer {
   );
 }
 
-export function cMoveRq(id: number, destination: string): Buffer {
+export function cMoveRq(id: number, destination: string, sopClass = STUDY_ROOT_MOVE): Buffer {
   return encodeCommandSet(
     commandSetOf([
-      [TAG.AffectedSOPClassUID, STUDY_ROOT_MOVE],
+      [TAG.AffectedSOPClassUID, sopClass],
       [TAG.CommandField, COMMAND_FIELD['C-MOVE-RQ']],
       [TAG.MessageID, id],
       [TAG.MoveDestination, destination],
