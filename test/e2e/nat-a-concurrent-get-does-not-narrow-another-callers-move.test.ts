@@ -5,63 +5,30 @@
 // both complete.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
-import { CT_IMAGE, SECONDARY_CAPTURE, STUDY_ROOT_GET, countsOf, makeStudy, startFakeArchive, type FakeArchive } from '../helpers/fake-archive.ts';
-import { EXPLICIT_LE, IMPLICIT_LE, associate, cGet, cMove, moveCaller, natYaml, startStorageScp, type Caller, type StorageScp } from '../helpers/nat-peers.ts';
+import { CT_IMAGE, SECONDARY_CAPTURE, countsOf, makeStudy, type FakeArchive } from '../helpers/fake-archive.ts';
+import { cGet, cMove, startMoveAndGetScenario, type MoveAndGetScenario, type Caller, type StorageScp } from '../helpers/nat-peers.ts';
 import { until } from '../helpers/raw-peer.ts';
 import { affectedSopInstanceUid } from '../../src/dimse/command-set.ts';
 
 const CT_STUDY = makeStudy('1.2.826.0.1.3680043.9.7433.70.1', [30_000, 30_000, 30_000], 61, [CT_IMAGE]);
 const SC_STUDY = makeStudy('1.2.826.0.1.3680043.9.7433.70.2', [20_000, 20_000], 62, [SECONDARY_CAPTURE]);
 
+let scenario: MoveAndGetScenario;
 let archive: FakeArchive;
 let dest: StorageScp;
-let gw: RunningGateway;
 let mover: Caller;
 let getter: Caller;
 
 before(async () => {
-  archive = await startFakeArchive({
+  scenario = await startMoveAndGetScenario({
     studies: [CT_STUDY, SC_STUDY],
     // Both moves are pending at the gateway before either sub-operation association opens.
     beforeStores: () => until(() => archive.moves.length >= 2, 5000, 'both moves at the archive'),
   });
-  dest = await startStorageScp();
-  gw = await startGateway(
-    await natYaml({
-      nodes: {
-        SCU: { port: 104 },
-        GETSCU: { port: 104 },
-        PACS: { port: archive.port, rewriteMoveDestination: true, bridgeGetToMove: true },
-        DEST: { port: dest.port },
-      },
-      rules: [
-        { from: ['SCU', 'GETSCU'], to: ['PACS'] },
-        { from: ['PACS'], to: ['DEST'] },
-      ],
-    }),
-  );
-  archive.aeTable.set('GATEWAY', gw.port('lan'));
-  mover = await moveCaller(gw.port('lan'), 'SCU', 'PACS');
-  getter = await associate(
-    gw.port('lan'),
-    'GETSCU',
-    'PACS',
-    [
-      { id: 1, abstractSyntax: STUDY_ROOT_GET, transferSyntaxes: [IMPLICIT_LE] },
-      { id: 3, abstractSyntax: SECONDARY_CAPTURE, transferSyntaxes: [EXPLICIT_LE] },
-    ],
-    [{ sopClassUid: SECONDARY_CAPTURE, scuRole: 0, scpRole: 1 }],
-  );
+  ({ archive, dest, mover, getter } = scenario);
 });
 
-after(async () => {
-  mover?.peer.destroy();
-  getter?.peer.destroy();
-  await gw?.stop();
-  await archive?.stop();
-  await dest?.stop();
-});
+after(() => scenario?.stop());
 
 test('a C-MOVE of CT to DEST and a bridged C-GET of SC (caller takes SC only) at once both complete', async () => {
   const [moved, got] = await Promise.all([cMove(mover, 1, 'DEST', CT_STUDY[0]!.studyUid), cGet(getter, 1, SC_STUDY[0]!.studyUid)]);

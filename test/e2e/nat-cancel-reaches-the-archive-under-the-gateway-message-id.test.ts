@@ -4,19 +4,14 @@
 // caller under the caller's ID with the archive's counts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
-import { SECONDARY_CAPTURE, STUDY_ROOT_GET, STUDY_ROOT_MOVE, countsOf, makeStudy, startFakeArchive, type FakeArchive } from '../helpers/fake-archive.ts';
+import { STUDY_ROOT_GET, STUDY_ROOT_MOVE, countsOf, makeStudy, type FakeArchive } from '../helpers/fake-archive.ts';
 import {
-  EXPLICIT_LE,
-  IMPLICIT_LE,
-  associate,
   cGet,
-  moveCaller,
-  natYaml,
   responsesUntilFinal,
   sendCancel,
   sendMove,
-  startStorageScp,
+  startMoveAndGetScenario,
+  type MoveAndGetScenario,
   type Caller,
   type StorageScp,
 } from '../helpers/nat-peers.ts';
@@ -25,51 +20,19 @@ import { affectedSopClassUid, messageIdBeingRespondedTo, status } from '../../sr
 
 const STUDY = makeStudy('1.2.826.0.1.3680043.9.7433.60.1', [10_000, 10_000, 10_000, 10_000, 10_000, 10_000], 51);
 
+let scenario: MoveAndGetScenario;
 let archive: FakeArchive;
 let dest: StorageScp;
-let gw: RunningGateway;
 let mover: Caller;
 let getter: Caller;
 
 before(async () => {
   // Slow sub-operations leave room to cancel.
-  archive = await startFakeArchive({ studies: [STUDY], storeDelayMs: 120 });
-  dest = await startStorageScp();
-  gw = await startGateway(
-    await natYaml({
-      nodes: {
-        SCU: { port: 104 },
-        GETSCU: { port: 104 },
-        PACS: { port: archive.port, rewriteMoveDestination: true, bridgeGetToMove: true },
-        DEST: { port: dest.port },
-      },
-      rules: [
-        { from: ['SCU', 'GETSCU'], to: ['PACS'] },
-        { from: ['PACS'], to: ['DEST'] },
-      ],
-    }),
-  );
-  archive.aeTable.set('GATEWAY', gw.port('lan'));
-  mover = await moveCaller(gw.port('lan'), 'SCU', 'PACS');
-  getter = await associate(
-    gw.port('lan'),
-    'GETSCU',
-    'PACS',
-    [
-      { id: 1, abstractSyntax: STUDY_ROOT_GET, transferSyntaxes: [IMPLICIT_LE] },
-      { id: 3, abstractSyntax: SECONDARY_CAPTURE, transferSyntaxes: [EXPLICIT_LE] },
-    ],
-    [{ sopClassUid: SECONDARY_CAPTURE, scuRole: 0, scpRole: 1 }],
-  );
+  scenario = await startMoveAndGetScenario({ studies: [STUDY], storeDelayMs: 120 });
+  ({ archive, dest, mover, getter } = scenario);
 });
 
-after(async () => {
-  mover?.peer.destroy();
-  getter?.peer.destroy();
-  await gw?.stop();
-  await archive?.stop();
-  await dest?.stop();
-});
+after(() => scenario?.stop());
 
 test('C-CANCEL during a rewritten C-MOVE reaches the archive with the gateway’s Message ID; the caller gets 0xFE00 under its own', async () => {
   const callerId = 3;

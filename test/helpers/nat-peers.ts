@@ -23,7 +23,8 @@ import { cCancelRq, cStoreRsp } from '../../src/dimse/messages.ts';
 import { toPData } from '../../src/dimse/fragment.ts';
 import { freePorts } from './ports.ts';
 import { APP_CONTEXT, EXPLICIT_LE, HOST, IMPLICIT_LE, PDU, RawPeer, acFor, cMoveRq, rawConnect, type DimseMessage } from './raw-peer.ts';
-import { STUDY_ROOT_GET, STUDY_ROOT_MOVE, studyIdentifier } from './fake-archive.ts';
+import { SECONDARY_CAPTURE, STUDY_ROOT_GET, STUDY_ROOT_MOVE, startFakeArchive, studyIdentifier, type FakeArchive, type FakeArchiveOptions } from './fake-archive.ts';
+import { startGateway, type RunningGateway } from './gateway.ts';
 
 // ---- gateway YAML ---------------------------------------------------------------------------------
 
@@ -292,4 +293,62 @@ export function captureGatewayLog(): { lines: Record<string, unknown>[]; restore
     return mine ? true : (original as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stderr.write;
   return { lines, restore: () => void (process.stderr.write = original) };
+}
+
+export interface MoveAndGetScenario {
+  archive: FakeArchive;
+  dest: StorageScp;
+  gw: RunningGateway;
+  /** SCU: C-MOVE caller (Study Root MOVE). */
+  mover: Caller;
+  /** GETSCU: C-GET caller taking Secondary Capture (SCP role) in Explicit VR LE. */
+  getter: Caller;
+  stop(): Promise<void>;
+}
+
+/** One archive (PACS, with rewriteMoveDestination and bridgeGetToMove) behind the gateway, a
+ *  destination DEST, and two callers on it: a C-MOVE caller and a bridged C-GET caller. */
+export async function startMoveAndGetScenario(archiveOptions: FakeArchiveOptions): Promise<MoveAndGetScenario> {
+  const archive = await startFakeArchive(archiveOptions);
+  const dest = await startStorageScp();
+  const gw = await startGateway(
+    await natYaml({
+      nodes: {
+        SCU: { port: 104 },
+        GETSCU: { port: 104 },
+        PACS: { port: archive.port, rewriteMoveDestination: true, bridgeGetToMove: true },
+        DEST: { port: dest.port },
+      },
+      rules: [
+        { from: ['SCU', 'GETSCU'], to: ['PACS'] },
+        { from: ['PACS'], to: ['DEST'] },
+      ],
+    }),
+  );
+  archive.aeTable.set('GATEWAY', gw.port('lan'));
+  const mover = await moveCaller(gw.port('lan'), 'SCU', 'PACS');
+  const getter = await associate(
+    gw.port('lan'),
+    'GETSCU',
+    'PACS',
+    [
+      { id: 1, abstractSyntax: STUDY_ROOT_GET, transferSyntaxes: [IMPLICIT_LE] },
+      { id: 3, abstractSyntax: SECONDARY_CAPTURE, transferSyntaxes: [EXPLICIT_LE] },
+    ],
+    [{ sopClassUid: SECONDARY_CAPTURE, scuRole: 0, scpRole: 1 }],
+  );
+  return {
+    archive,
+    dest,
+    gw,
+    mover,
+    getter,
+    stop: async () => {
+      mover.peer.destroy();
+      getter.peer.destroy();
+      await gw.stop();
+      await archive.stop();
+      await dest.stop();
+    },
+  };
 }
